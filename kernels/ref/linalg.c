@@ -1,0 +1,4 @@
+/* linalg.c - reference kernels (placeholder table until the ops land). */
+#include "ops.h"
+
+const ft_op_def ft_ops_linalg[] = {{0}};

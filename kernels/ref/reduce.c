@@ -1,0 +1,4 @@
+/* reduce.c - reference kernels (placeholder table until the ops land). */
+#include "ops.h"
+
+const ft_op_def ft_ops_reduce[] = {{0}};
