@@ -1,0 +1,251 @@
+/* prepare.c - resolve ops, fix shapes, fold constants, mark views, drop dead nodes. */
+#include "prepare.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+/* A folded constant larger than this is refused: folding must never be the way an absurd shape
+ * turns into an allocation of many gigabytes. */
+#define FT_MAX_FOLD_BYTES ((size_t)4 << 30)
+
+int ft_graph_set_input_shape(ft_graph *g, const char *name, const ft_shape *shape, ft_error *err)
+{
+    char want[128], have[128];
+    for (int k = 0; k < g->n_inputs; k++) {
+        ft_tensor *t = &g->tensors[g->inputs[k]];
+        if (strcmp(t->name, name) != 0) continue;
+        if (ft_shape_numel(shape) < 0)
+            return ft_fail(err, FT_ERR_INPUT, "--shape %s=%s: dims must be non-negative and the element count at most %lld",
+                           name, ft_shape_str(shape, want, sizeof want), (long long)FT_MAX_NUMEL);
+        if (t->shape.rank >= 0) {
+            int ok = t->shape.rank == shape->rank;
+            for (int i = 0; ok && i < shape->rank; i++)
+                if (t->shape.dims[i] >= 0 && t->shape.dims[i] != shape->dims[i]) ok = 0;
+            if (!ok)
+                return ft_fail(err, FT_ERR_INPUT, "--shape %s=%s does not fit the model's input shape %s", name,
+                               ft_shape_str(shape, want, sizeof want), ft_shape_str(&t->shape, have, sizeof have));
+        }
+        t->shape = *shape;
+        return FT_OK;
+    }
+    size_t o = 0;
+    char names[512] = "";
+    for (int k = 0; k < g->n_inputs && o < sizeof names; k++)
+        o += (size_t)snprintf(names + o, sizeof names - o, "%s'%s'", k ? ", " : "", g->tensors[g->inputs[k]].name);
+    return ft_fail(err, FT_ERR_INPUT, "--shape %s: the model has no input named '%s' (its inputs: %s)", name, name,
+                   g->n_inputs ? names : "none");
+}
+
+static int resolve_ops(ft_graph *g, ft_error *err)
+{
+    char list[768] = "";
+    size_t o = 0;
+    int n_bad = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        ft_node *n = &g->nodes[i];
+        n->op = ft_op_find(n->domain, n->op_type);
+        if (n->op) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = !g->nodes[j].op && strcmp(g->nodes[j].op_type, n->op_type) == 0 &&
+                   strcmp(g->nodes[j].domain, n->domain) == 0;
+        if (seen) continue;
+        n_bad++;
+        if (o < sizeof list)
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s%s%s (node '%s')", n_bad > 1 ? ", " : "",
+                                  n->domain[0] ? n->domain : "", n->domain[0] ? "." : "", n->op_type, n->name);
+    }
+    if (n_bad)
+        return ft_fail(err, FT_ERR_UNSUPPORTED, "%s: %d unsupported operator type%s: %s", g->path ? g->path : "model",
+                       n_bad, n_bad > 1 ? "s" : "", list);
+    for (int i = 0; i < g->n_nodes; i++) {
+        ft_node *n = &g->nodes[i];
+        int n_in = n->n_in;
+        while (n_in > 0 && n->in[n_in - 1] < 0) n_in--;
+        if (n_in < n->op->min_in || n->n_in > n->op->max_in || n->n_out < n->op->min_out ||
+            n->n_out > n->op->max_out)
+            return ft_fail(err, FT_ERR_INPUT, "node '%s' (%s): %d inputs and %d outputs, expected %d..%d and %d..%d",
+                           n->name, n->op_type, n->n_in, n->n_out, n->op->min_in, n->op->max_in, n->op->min_out,
+                           n->op->max_out);
+    }
+    return FT_OK;
+}
+
+static int check_inputs_static(ft_graph *g, ft_error *err)
+{
+    char buf[128];
+    for (int k = 0; k < g->n_inputs; k++) {
+        ft_tensor *t = &g->tensors[g->inputs[k]];
+        int dynamic = t->shape.rank < 0;
+        for (int i = 0; i < t->shape.rank; i++)
+            if (t->shape.dims[i] < 0) dynamic = 1;
+        if (dynamic) {
+            char dims[256] = "";
+            size_t o = 0;
+            for (int i = 0; i < t->shape.rank && o < sizeof dims; i++)
+                o += (size_t)snprintf(dims + o, sizeof dims - o, "%s%s", i ? "," : "",
+                                      t->shape.dims[i] >= 0 ? "" : (t->dim_param[i] ? t->dim_param[i] : "?"));
+            return ft_fail(err, FT_ERR_INPUT, "input '%s' has a dynamic shape %s%s%s%s: fix it with --shape %s=D0,D1,...",
+                           t->name, t->shape.rank < 0 ? "(unknown rank)" : ft_shape_str(&t->shape, buf, sizeof buf),
+                           o ? " (" : "", o ? dims : "", o ? ")" : "", t->name);
+        }
+        if (ft_shape_numel(&t->shape) < 0)
+            return ft_fail(err, FT_ERR_INPUT, "input '%s': shape %s has too many elements", t->name,
+                           ft_shape_str(&t->shape, buf, sizeof buf));
+        if (ft_dtype_size(t->dtype) == 0)
+            return ft_fail(err, FT_ERR_UNSUPPORTED, "input '%s': element type %s is not supported", t->name,
+                           ft_dtype_name(t->dtype));
+    }
+    return FT_OK;
+}
+
+static int is_const(const ft_graph *g, int t)
+{
+    return t < 0 || (g->tensors[t].flags & FT_T_CONST);
+}
+
+/* Infers the node's output shapes and, when foldable, computes its outputs now. *folded tells. */
+static int infer_and_fold(ft_graph *g, ft_node *n, int *folded, ft_error *err)
+{
+    ft_tensor *in[32], *out[32];
+    char buf[128];
+    if (n->n_in > 32 || n->n_out > 32)
+        return ft_fail(err, FT_ERR_UNSUPPORTED, "node '%s' (%s): more than 32 inputs or outputs", n->name, n->op_type);
+    int all_const = 1;
+    for (int i = 0; i < n->n_in; i++) {
+        in[i] = n->in[i] >= 0 ? &g->tensors[n->in[i]] : NULL;
+        if (!is_const(g, n->in[i])) all_const = 0;
+        if (in[i] && ft_shape_numel(&in[i]->shape) < 0)
+            return ft_fail(err, FT_ERR_INPUT, "node '%s' (%s): input '%s' has no known shape", n->name, n->op_type,
+                           in[i]->name);
+    }
+    for (int i = 0; i < n->n_out; i++) {
+        out[i] = &g->tensors[n->out[i]];
+        out[i]->dtype = FT_UNDEFINED;
+        out[i]->shape.rank = -1;
+    }
+    ft_op_ctx ctx = {n, n->n_in, n->n_out, in, out, err};
+    int rc = n->op->infer(&ctx);
+    if (rc != FT_OK) return rc;
+    for (int i = 0; i < n->n_out; i++) {
+        if (ft_dtype_size(out[i]->dtype) == 0 || out[i]->shape.rank < 0 || out[i]->shape.rank > FT_MAX_RANK)
+            return ft_fail(err, FT_ERR_FAIL, "node '%s' (%s): shape inference left output '%s' undefined", n->name,
+                           n->op_type, out[i]->name);
+        if (ft_shape_numel(&out[i]->shape) < 0)
+            return ft_fail(err, FT_ERR_INPUT, "node '%s' (%s): output '%s' would have shape %s, too many elements",
+                           n->name, n->op_type, out[i]->name, ft_shape_str(&out[i]->shape, buf, sizeof buf));
+    }
+    *folded = all_const || (n->op->flags & FT_OP_SHAPE_ONLY);
+    if (!*folded) return FT_OK;
+    for (int i = 0; i < n->n_out; i++) {
+        size_t nb = ft_tensor_nbytes(out[i]);
+        if (nb > FT_MAX_FOLD_BYTES)
+            return ft_fail(err, FT_ERR_INPUT, "node '%s' (%s): constant output '%s' would take %zu bytes", n->name,
+                           n->op_type, out[i]->name, nb);
+        free(out[i]->data);
+        out[i]->data = calloc(nb ? nb : 1, 1);
+        if (!out[i]->data) return ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory folding constants", n->name);
+    }
+    if (n->op->flags & FT_OP_VIEW) {
+        memcpy(out[0]->data, in[0]->data, ft_tensor_nbytes(out[0]));
+    } else {
+        rc = n->op->run(&ctx);
+        if (rc != FT_OK) return rc;
+    }
+    for (int i = 0; i < n->n_out; i++) {
+        out[i]->flags |= FT_T_CONST;
+        out[i]->producer = -1;
+    }
+    return FT_OK;
+}
+
+/* Keeps the nodes that are neither folded nor dead, renumbers producers, recounts consumers, and
+ * frees constants nobody reads any more. */
+static int compact(ft_graph *g, const char *drop)
+{
+    char *needed = calloc((size_t)g->n_tensors + 1, 1);
+    char *keep = calloc((size_t)g->n_nodes + 1, 1);
+    if (!needed || !keep) {
+        free(needed);
+        free(keep);
+        return FT_ERR_NOMEM;
+    }
+    for (int k = 0; k < g->n_outputs; k++) needed[g->outputs[k]] = 1;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        ft_node *n = &g->nodes[i];
+        if (drop[i]) continue;
+        int used = 0;
+        for (int j = 0; j < n->n_out; j++) used |= needed[n->out[j]];
+        if (!used) continue;
+        keep[i] = 1;
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] >= 0) needed[n->in[j]] = 1;
+    }
+    int w = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!keep[i]) {
+            ft_node_clear(&g->nodes[i]);
+            continue;
+        }
+        if (w != i) g->nodes[w] = g->nodes[i];
+        w++;
+    }
+    g->n_nodes = w;
+    for (int t = 0; t < g->n_tensors; t++) {
+        ft_tensor *x = &g->tensors[t];
+        x->n_consumers = (x->flags & FT_T_OUTPUT) ? 1 : 0;
+        x->producer = -1;
+        if ((x->flags & FT_T_CONST) && !needed[t] && !(x->flags & FT_T_OUTPUT)) {
+            free(x->data);
+            x->data = NULL;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        ft_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] >= 0) g->tensors[n->in[j]].n_consumers++;
+        for (int j = 0; j < n->n_out; j++) g->tensors[n->out[j]].producer = i;
+    }
+    free(needed);
+    free(keep);
+    return FT_OK;
+}
+
+static void mark_views(ft_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        ft_node *n = &g->nodes[i];
+        if (!(n->op->flags & FT_OP_VIEW) || n->in[0] < 0) continue;
+        ft_tensor *src = &g->tensors[n->in[0]];
+        ft_tensor *dst = &g->tensors[n->out[0]];
+        dst->flags |= FT_T_VIEW;
+        dst->alias_of = (src->flags & FT_T_VIEW) ? src->alias_of : n->in[0];
+    }
+}
+
+int ft_graph_prepare(ft_graph *g, ft_error *err)
+{
+    int rc = resolve_ops(g, err);
+    if (rc != FT_OK) return rc;
+    rc = check_inputs_static(g, err);
+    if (rc != FT_OK) return rc;
+    char *drop = calloc((size_t)g->n_nodes + 1, 1);
+    if (!drop) return ft_fail(err, FT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_nodes; i++) {
+        int folded = 0;
+        rc = infer_and_fold(g, &g->nodes[i], &folded, err);
+        if (rc != FT_OK) {
+            free(drop);
+            return rc;
+        }
+        drop[i] = (char)folded;
+    }
+    rc = compact(g, drop);
+    free(drop);
+    if (rc != FT_OK) return ft_fail(err, rc, "out of memory");
+    mark_views(g);
+    return FT_OK;
+}

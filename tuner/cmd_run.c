@@ -1,0 +1,192 @@
+/* cmd_run.c - `fluidtune run`: execute a model on given or random inputs, optionally timed. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "executor.h"
+#include "tensor_io.h"
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: fluidtune run MODEL.onnx [options]\n"
+            "\n"
+            "Runs the model once (or --bench N times) with the default plan: row-major layouts and\n"
+            "reference kernels.\n"
+            "\n"
+            "options:\n"
+            "  --shape NAME=D0,D1,...  fix the dynamic dims of input NAME (repeatable)\n"
+            "  --input-dir DIR         read inputs from DIR/input_<i>.pb (ONNX TensorProto, graph-input order);\n"
+            "                          without it, seeded random inputs in a valid range are used\n"
+            "  --output-dir DIR        write outputs to DIR/output_<i>.pb (graph-output order)\n"
+            "  --bench N               after one warm-up run, time N runs; print median and min latency\n"
+            "                          and peak RSS\n"
+            "  --seed S                seed of the random inputs (default 1)\n"
+            "  -q, --quiet             print no output summary\n"
+            "  -h, --help              this help\n"
+            "\n"
+            "exit status: 0 ok, 1 failure, 2 bad usage or bad input\n");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void summarize(const ft_tensor *t)
+{
+    char buf[128];
+    int64_t n = ft_shape_numel(&t->shape);
+    printf("output '%s' %s %s", t->name, ft_dtype_name(t->dtype), ft_shape_str(&t->shape, buf, sizeof buf));
+    if (t->dtype == FT_FLOAT && n > 0) {
+        const float *x = t->data;
+        double mn = x[0], mx = x[0], sum = 0;
+        for (int64_t i = 0; i < n; i++) {
+            mn = fmin(mn, x[i]);
+            mx = fmax(mx, x[i]);
+            sum += x[i];
+        }
+        printf(" min %.6g max %.6g mean %.6g", mn, mx, sum / (double)n);
+    }
+    printf("\n");
+}
+
+int ft_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"input-dir", required_argument, 0, 'i'},
+                                         {"output-dir", required_argument, 0, 'o'}, {"bench", required_argument, 0, 'b'},
+                                         {"seed", required_argument, 0, 'r'}, {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    ft_cli_shapes shapes = {0};
+    const char *in_dir = NULL, *out_dir = NULL;
+    long bench = 0;
+    unsigned long long seed = 1;
+    int quiet = 0, c;
+    ft_error err = {0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 's':
+            if (ft_cli_parse_shape(optarg, &shapes, &err) != FT_OK) return ft_cli_report("run", &err);
+            break;
+        case 'i': in_dir = optarg; break;
+        case 'o': out_dir = optarg; break;
+        case 'b':
+            bench = strtol(optarg, &end, 10);
+            if (*end || bench < 1 || bench > 1000000) {
+                fprintf(stderr, "fluidtune run: error: --bench takes a count from 1 to 1000000, not '%s'\n", optarg);
+                return FT_EXIT_USAGE;
+            }
+            break;
+        case 'r':
+            seed = strtoull(optarg, &end, 10);
+            if (*end || !*optarg) {
+                fprintf(stderr, "fluidtune run: error: --seed takes a whole number, not '%s'\n", optarg);
+                return FT_EXIT_USAGE;
+            }
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': run_usage(stdout); return FT_EXIT_OK;
+        default: run_usage(stderr); return FT_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "fluidtune run: error: expected exactly one MODEL.onnx\n");
+        run_usage(stderr);
+        return FT_EXIT_USAGE;
+    }
+    const char *model = argv[optind];
+
+    /* Inputs from files first: their shapes fix dims that --shape left dynamic. */
+    ft_tensor *inputs = NULL;
+    int n_files = 0, rc = FT_OK, exit_code = FT_EXIT_OK;
+    if (in_dir) {
+        for (;;) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/input_%d.pb", in_dir, n_files);
+            struct stat st;
+            if (stat(path, &st) != 0) break;
+            ft_tensor *grown = realloc(inputs, (size_t)(n_files + 1) * sizeof *inputs);
+            if (!grown) {
+                rc = ft_fail(&err, FT_ERR_NOMEM, "out of memory reading inputs");
+                goto done;
+            }
+            inputs = grown;
+            memset(&inputs[n_files], 0, sizeof *inputs);
+            rc = ft_tensor_read_pb(path, &inputs[n_files], &err);
+            if (rc != FT_OK) goto done;
+            n_files++;
+        }
+    }
+    ft_graph *g = NULL;
+    rc = ft_cli_load_model(model, &shapes, inputs, n_files, &g, &err);
+    if (rc != FT_OK) goto done;
+    if (in_dir && n_files != g->n_inputs) {
+        rc = ft_fail(&err, FT_ERR_INPUT, "%s holds %d input_<i>.pb files, the model has %d inputs", in_dir, n_files,
+                     g->n_inputs);
+        ft_graph_destroy(g);
+        goto done;
+    }
+    ft_session *s = NULL;
+    rc = ft_session_create(g, &s, &err);
+    if (rc != FT_OK) {
+        ft_graph_destroy(g);
+        goto done;
+    }
+    for (int k = 0; k < g->n_inputs && rc == FT_OK; k++) {
+        if (in_dir) {
+            rc = ft_session_set_input(s, k, &inputs[k], &err);
+            continue;
+        }
+        ft_tensor t = g->tensors[g->inputs[k]];
+        t.data = malloc(ft_tensor_nbytes(&t) + 1);
+        if (!t.data) {
+            rc = ft_fail(&err, FT_ERR_NOMEM, "out of memory for input '%s'", t.name);
+            break;
+        }
+        ft_cli_random_input(g, k, &t, seed);
+        rc = ft_session_set_input(s, k, &t, &err);
+        free(t.data);
+    }
+    if (rc == FT_OK) rc = ft_session_run(s, &err);
+    if (rc == FT_OK && bench > 0) {
+        double *lat = malloc((size_t)bench * sizeof *lat);
+        if (!lat) rc = ft_fail(&err, FT_ERR_NOMEM, "out of memory");
+        for (long i = 0; rc == FT_OK && i < bench; i++) {
+            double t0 = ft_cli_now();
+            rc = ft_session_run(s, &err);
+            lat[i] = ft_cli_now() - t0;
+        }
+        if (rc == FT_OK) {
+            qsort(lat, (size_t)bench, sizeof *lat, cmp_double);
+            double med = bench % 2 ? lat[bench / 2] : 0.5 * (lat[bench / 2 - 1] + lat[bench / 2]);
+            printf("bench: %ld runs, median %.3f ms, min %.3f ms, peak RSS %.1f MiB, activations %.1f MiB\n", bench,
+                   med * 1e3, lat[0] * 1e3, (double)ft_cli_peak_rss() / 1048576.0,
+                   (double)ft_session_arena_bytes(s) / 1048576.0);
+        }
+        free(lat);
+    }
+    if (rc == FT_OK && out_dir) {
+        mkdir(out_dir, 0777);
+        for (int k = 0; k < g->n_outputs && rc == FT_OK; k++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, k);
+            rc = ft_tensor_write_pb(path, ft_session_output(s, k), &err);
+        }
+    }
+    if (rc == FT_OK && !quiet)
+        for (int k = 0; k < g->n_outputs; k++) summarize(ft_session_output(s, k));
+    ft_session_destroy(s);
+    ft_graph_destroy(g);
+done:
+    for (int i = 0; i < n_files; i++) ft_tensor_clear(&inputs[i]);
+    free(inputs);
+    if (rc != FT_OK) exit_code = ft_cli_report("run", &err);
+    return exit_code;
+}
