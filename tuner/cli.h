@@ -31,10 +31,13 @@ int ft_cli_exit_code(int status);
 /* Prints "fluidtune CMD: error: MSG" to stderr and returns the exit code for err->code. */
 int ft_cli_report(const char *cmd, const ft_error *err);
 
-/* Loads the model, applies the --shape values, and prepares it. extra_shapes (may be NULL) are
- * used for inputs that are still dynamic after the --shape values (e.g. shapes of test data). */
+/* Loads the model, applies the --shape values, and prepares it. extra (may be NULL) are input values
+ * in graph-input order whose shapes fix inputs still dynamic after the --shape values (test data).
+ * With bind_int_inputs, integer and scalar inputs among extra become constants, so ops whose shape-determining
+ * operands arrive as graph inputs (ONNX's node tests feed Reshape's shape that way) can be planned;
+ * data_index (n_extra entries, may be NULL) then maps each remaining graph input to its extra index. */
 int ft_cli_load_model(const char *path, const ft_cli_shapes *shapes, const ft_tensor *extra, int n_extra,
-                      ft_graph **out, ft_error *err);
+                      int bind_int_inputs, int *data_index, ft_graph **out, ft_error *err);
 
 /* Fills t (shape and dtype already set, data allocated) with seeded random values in a valid range
  * for graph input k: integer inputs that index a Gather stay below that axis' size, other integer

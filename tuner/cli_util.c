@@ -69,8 +69,14 @@ int ft_cli_report(const char *cmd, const ft_error *err)
     return ft_cli_exit_code(err->code);
 }
 
+static int is_integer(ft_dtype t)
+{
+    return t == FT_INT64 || t == FT_INT32 || t == FT_INT16 || t == FT_INT8 || t == FT_UINT64 || t == FT_UINT32 ||
+           t == FT_UINT16 || t == FT_UINT8;
+}
+
 int ft_cli_load_model(const char *path, const ft_cli_shapes *shapes, const ft_tensor *extra, int n_extra,
-                      ft_graph **out, ft_error *err)
+                      int bind_int_inputs, int *data_index, ft_graph **out, ft_error *err)
 {
     *out = NULL;
     ft_graph *g = NULL;
@@ -89,6 +95,29 @@ int ft_cli_load_model(const char *path, const ft_cli_shapes *shapes, const ft_te
         rc = ft_graph_set_input_shape(g, t->name, &extra[i].shape, err);
         if (rc != FT_OK) goto fail;
     }
+    if (bind_int_inputs && n_extra != g->n_inputs) {
+        rc = ft_fail(err, FT_ERR_INPUT, "%s: %d input values for %d graph inputs", path, n_extra, g->n_inputs);
+        goto fail;
+    }
+    int kept = 0;
+    for (int i = 0; i < g->n_inputs; i++) {
+        ft_tensor *t = &g->tensors[g->inputs[i]];
+        if (bind_int_inputs && i < n_extra && (is_integer(t->dtype) || t->shape.rank == 0) && extra[i].dtype == t->dtype &&
+            ft_shape_equal(&extra[i].shape, &t->shape)) {
+            size_t nb = ft_tensor_nbytes(t);
+            t->data = malloc(nb ? nb : 1);
+            if (!t->data) {
+                rc = ft_fail(err, FT_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            memcpy(t->data, extra[i].data, nb);
+            t->flags = (t->flags & ~(unsigned)FT_T_INPUT) | FT_T_CONST;
+            continue;
+        }
+        if (data_index) data_index[kept] = i;
+        g->inputs[kept++] = g->inputs[i];
+    }
+    g->n_inputs = kept;
     rc = ft_graph_prepare(g, err);
     if (rc != FT_OK) goto fail;
     *out = g;

@@ -125,7 +125,7 @@ int ft_cmd_run(int argc, char **argv)
         }
     }
     ft_graph *g = NULL;
-    rc = ft_cli_load_model(model, &shapes, inputs, n_files, &g, &err);
+    rc = ft_cli_load_model(model, &shapes, inputs, n_files, 0, NULL, &g, &err);
     if (rc != FT_OK) goto done;
     if (in_dir && n_files != g->n_inputs) {
         rc = ft_fail(&err, FT_ERR_INPUT, "%s holds %d input_<i>.pb files, the model has %d inputs", in_dir, n_files,
