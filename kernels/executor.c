@@ -1,4 +1,4 @@
-/* executor.c - the default plan: one arena, one slot per activation (no reuse), reference kernels. */
+/* executor.c - runs a prepared graph under a plan: one arena, each node's chosen candidate. */
 #include "executor.h"
 
 #include <stdlib.h>
@@ -10,66 +10,108 @@
 
 struct ft_session {
     const ft_graph *g;
-    ft_tensor *t;     /* shallow copies of the graph's tensors with data pointing at run-time bytes */
+    const ft_plan *plan;
+    ft_plan *owned_plan; /* the default plan when the caller gave none */
+    ft_tensor *t;        /* shallow copies of the graph's tensors with data pointing at run-time bytes */
     uint8_t *arena;
-    size_t arena_bytes;
-    ft_tensor **ptrs; /* per-node in/out pointer scratch, sized for the widest node */
-    int max_io;
+    void **state;        /* per node, from the family's prepare */
+    void *scratch;
+    size_t scratch_bytes;
+    ft_tensor **ptrs;    /* per-node in/out pointer scratch, sized for the widest node */
 };
 
-static size_t align_up(size_t x)
+static void bind_io(ft_session *s, const ft_node *n, ft_tensor ***in, ft_tensor ***out)
 {
-    return (x + FT_ARENA_ALIGN - 1) & ~(size_t)(FT_ARENA_ALIGN - 1);
+    *in = s->ptrs;
+    *out = s->ptrs + n->n_in;
+    for (int j = 0; j < n->n_in; j++) (*in)[j] = n->in[j] >= 0 ? &s->t[n->in[j]] : NULL;
+    for (int j = 0; j < n->n_out; j++) (*out)[j] = n->out[j] >= 0 ? &s->t[n->out[j]] : NULL;
 }
 
 int ft_session_create(const ft_graph *g, ft_session **out, ft_error *err)
 {
+    ft_plan *p = NULL;
+    int rc = ft_plan_default(g, &p, err);
+    if (rc != FT_OK) return rc;
+    rc = ft_session_create_with_plan(g, p, out, err);
+    if (rc != FT_OK) {
+        ft_plan_destroy(p);
+        return rc;
+    }
+    (*out)->owned_plan = p;
+    return FT_OK;
+}
+
+int ft_session_create_with_plan(const ft_graph *g, const ft_plan *p, ft_session **out, ft_error *err)
+{
     *out = NULL;
+    if (p->n_nodes != g->n_nodes || p->n_tensors != g->n_tensors)
+        return ft_fail(err, FT_ERR_INPUT, "the plan has %d nodes and %d tensors, the graph %d and %d", p->n_nodes,
+                       p->n_tensors, g->n_nodes, g->n_tensors);
     ft_session *s = calloc(1, sizeof *s);
     if (!s) return ft_fail(err, FT_ERR_NOMEM, "out of memory creating a session");
     s->g = g;
+    s->plan = p;
+    int max_io = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].n_in + g->nodes[i].n_out > max_io) max_io = g->nodes[i].n_in + g->nodes[i].n_out;
     s->t = calloc((size_t)g->n_tensors + 1, sizeof *s->t);
-    if (!s->t) {
+    s->state = calloc((size_t)g->n_nodes + 1, sizeof *s->state);
+    s->ptrs = calloc((size_t)max_io + 1, sizeof *s->ptrs);
+    s->arena = aligned_alloc(FT_ARENA_ALIGN, p->arena_bytes ? (p->arena_bytes + FT_ARENA_ALIGN - 1) & ~(size_t)(FT_ARENA_ALIGN - 1)
+                                                            : FT_ARENA_ALIGN);
+    if (!s->t || !s->state || !s->ptrs || !s->arena) {
         ft_session_destroy(s);
-        return ft_fail(err, FT_ERR_NOMEM, "out of memory creating a session");
-    }
-    size_t *offset = calloc((size_t)g->n_tensors + 1, sizeof *offset);
-    if (!offset) {
-        ft_session_destroy(s);
-        return ft_fail(err, FT_ERR_NOMEM, "out of memory creating a session");
-    }
-    size_t total = 0;
-    for (int i = 0; i < g->n_tensors; i++) {
-        const ft_tensor *gt = &g->tensors[i];
-        s->t[i] = *gt;
-        if ((gt->flags & (FT_T_CONST | FT_T_VIEW)) || (gt->producer < 0 && !(gt->flags & FT_T_INPUT))) continue;
-        offset[i] = total;
-        total += align_up(ft_tensor_nbytes(gt));
-    }
-    s->arena_bytes = total;
-    s->arena = aligned_alloc(FT_ARENA_ALIGN, total ? total : FT_ARENA_ALIGN);
-    if (!s->arena) {
-        free(offset);
-        ft_session_destroy(s);
-        return ft_fail(err, FT_ERR_NOMEM, "out of memory: the activations need %zu bytes", total);
+        return ft_fail(err, FT_ERR_NOMEM, "out of memory: the activations need %zu bytes", p->arena_bytes);
     }
     for (int i = 0; i < g->n_tensors; i++) {
-        const ft_tensor *gt = &g->tensors[i];
-        if (gt->flags & FT_T_CONST) continue;
-        if (!(gt->flags & FT_T_VIEW) && (gt->producer >= 0 || (gt->flags & FT_T_INPUT)))
-            s->t[i].data = s->arena + offset[i];
+        s->t[i] = g->tensors[i];
+        if (g->tensors[i].flags & FT_T_CONST) continue;
+        int root = ft_plan_root(p, i);
+        size_t off = p->offset[root];
+        if (off == FT_NO_OFFSET) {
+            s->t[i].data = root == i ? NULL : g->tensors[root].data;
+            if (root != i && !(g->tensors[root].flags & FT_T_CONST) && (g->tensors[i].producer >= 0)) {
+                ft_session_destroy(s);
+                return ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s' has no arena offset", g->tensors[root].name);
+            }
+            continue;
+        }
+        if (off + ft_tensor_nbytes(&g->tensors[root]) > p->arena_bytes) {
+            ft_session_destroy(s);
+            return ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s' at offset %zu does not fit the %zu-byte arena",
+                           g->tensors[root].name, off, p->arena_bytes);
+        }
+        s->t[i].data = s->arena + off;
     }
-    for (int i = 0; i < g->n_tensors; i++)
-        if (g->tensors[i].flags & FT_T_VIEW) s->t[i].data = s->t[g->tensors[i].alias_of].data;
-    free(offset);
+    /* prepare: pre-pack constant operands once, size one shared scratch buffer */
+    size_t scratch = 0;
     for (int i = 0; i < g->n_nodes; i++) {
-        int io = g->nodes[i].n_in + g->nodes[i].n_out;
-        if (io > s->max_io) s->max_io = io;
+        const ft_node *n = &g->nodes[i];
+        const ft_candidate *c = &p->cand[i];
+        if (!c->family) {
+            ft_session_destroy(s);
+            return ft_fail(err, FT_ERR_INPUT, "plan: node '%s' has no kernel", n->name);
+        }
+        if (!c->family->prepare) continue;
+        ft_tensor **in, **outs;
+        bind_io(s, n, &in, &outs);
+        ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, outs, c, NULL, NULL, err};
+        size_t need = 0;
+        int rc = c->family->prepare(&ctx, &s->state[i], &need);
+        if (rc != FT_OK) {
+            ft_session_destroy(s);
+            return rc;
+        }
+        if (need > scratch) scratch = need;
     }
-    s->ptrs = calloc((size_t)s->max_io + 1, sizeof *s->ptrs);
-    if (!s->ptrs) {
-        ft_session_destroy(s);
-        return ft_fail(err, FT_ERR_NOMEM, "out of memory creating a session");
+    if (scratch) {
+        s->scratch = aligned_alloc(FT_ARENA_ALIGN, (scratch + FT_ARENA_ALIGN - 1) & ~(size_t)(FT_ARENA_ALIGN - 1));
+        if (!s->scratch) {
+            ft_session_destroy(s);
+            return ft_fail(err, FT_ERR_NOMEM, "out of memory for %zu bytes of kernel scratch", scratch);
+        }
+        s->scratch_bytes = scratch;
     }
     *out = s;
     return FT_OK;
@@ -78,9 +120,16 @@ int ft_session_create(const ft_graph *g, ft_session **out, ft_error *err)
 void ft_session_destroy(ft_session *s)
 {
     if (!s) return;
+    if (s->state && s->plan)
+        for (int i = 0; i < s->g->n_nodes; i++)
+            if (s->state[i] && s->plan->cand[i].family && s->plan->cand[i].family->release)
+                s->plan->cand[i].family->release(s->state[i]);
+    free(s->state);
     free(s->arena);
+    free(s->scratch);
     free(s->t);
     free(s->ptrs);
+    ft_plan_destroy(s->owned_plan);
     free(s);
 }
 
@@ -95,6 +144,8 @@ int ft_session_set_input(ft_session *s, int i, const ft_tensor *value, ft_error 
     if (!ft_shape_equal(&value->shape, &t->shape))
         return ft_fail(err, FT_ERR_INPUT, "input '%s': got shape %s, the model was prepared for %s", t->name,
                        ft_shape_str(&value->shape, got, sizeof got), ft_shape_str(&t->shape, want, sizeof want));
+    if (!ft_layout_is_identity(&s->plan->layout[s->g->inputs[i]]))
+        return ft_fail(err, FT_ERR_INPUT, "input '%s': the plan stores it in a non-row-major layout", t->name);
     memcpy(t->data, value->data, ft_tensor_nbytes(t));
     return FT_OK;
 }
@@ -104,12 +155,10 @@ int ft_session_run(ft_session *s, ft_error *err)
     const ft_graph *g = s->g;
     for (int i = 0; i < g->n_nodes; i++) {
         const ft_node *n = &g->nodes[i];
-        if (n->op->flags & FT_OP_VIEW) continue;
-        ft_tensor **in = s->ptrs, **out = s->ptrs + n->n_in;
-        for (int j = 0; j < n->n_in; j++) in[j] = n->in[j] >= 0 ? &s->t[n->in[j]] : NULL;
-        for (int j = 0; j < n->n_out; j++) out[j] = &s->t[n->out[j]];
-        ft_op_ctx ctx = {n, n->n_in, n->n_out, in, out, err};
-        int rc = n->op->run(&ctx);
+        ft_tensor **in, **out;
+        bind_io(s, n, &in, &out);
+        ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, out, &s->plan->cand[i], s->state[i], s->scratch, err};
+        int rc = s->plan->cand[i].family->run(&ctx);
         if (rc != FT_OK) return rc;
     }
     return FT_OK;
@@ -123,5 +172,5 @@ const ft_tensor *ft_session_output(const ft_session *s, int i)
 
 size_t ft_session_arena_bytes(const ft_session *s)
 {
-    return s->arena_bytes;
+    return s->plan->arena_bytes;
 }

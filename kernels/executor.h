@@ -1,19 +1,24 @@
-/* executor.h - runs a prepared graph with the default plan: row-major layouts, reference kernels,
- * one buffer per tensor (views alias their base, constants are used in place). */
+/* executor.h - runs a prepared graph under a plan (plan.h): one arena allocation, constants used in
+ * place, each node's chosen kernel; nothing is allocated inside a run. */
 #ifndef FT_EXECUTOR_H
 #define FT_EXECUTOR_H
 
 #include "graph.h"
+#include "plan.h"
 
 typedef struct ft_session ft_session;
 
-/* The graph must have been through ft_graph_prepare; it is borrowed, not owned. */
+/* With the default plan (ft_plan_default). The graph must have been through ft_graph_prepare; it is
+ * borrowed, not owned. */
 int ft_session_create(const ft_graph *g, ft_session **out, ft_error *err);
+/* With the caller's plan, borrowed: it must outlive the session. */
+int ft_session_create_with_plan(const ft_graph *g, const ft_plan *p, ft_session **out, ft_error *err);
 void ft_session_destroy(ft_session *s);
 /* Copies input i's bytes (dtype and shape must match the graph input). */
 int ft_session_set_input(ft_session *s, int i, const ft_tensor *value, ft_error *err);
 int ft_session_run(ft_session *s, ft_error *err);
-/* The output tensor (dtype, shape, data) valid until the next run or destroy. */
+/* The output tensor (dtype, shape, data) valid until the next run or destroy. Graph outputs are
+ * always row-major. */
 const ft_tensor *ft_session_output(const ft_session *s, int i);
 /* Bytes allocated for activations (excluding constants). */
 size_t ft_session_arena_bytes(const ft_session *s);

@@ -12,7 +12,7 @@ typedef struct ft_op_ctx {
     const ft_node *node; /* name, attributes, opset */
     int n_in, n_out;
     ft_tensor *const *in; /* in[i] is NULL for an omitted optional input */
-    ft_tensor *const *out;
+    ft_tensor *const *out; /* out[i] is NULL for an omitted optional output (never out[0]) */
     ft_error *err;
 } ft_op_ctx;
 
@@ -45,6 +45,9 @@ extern const ft_op_def ft_ops_reduce[];      /* kernels/ref/reduce.c: reductions
 extern const ft_op_def ft_ops_linalg[];      /* kernels/ref/linalg.c: MatMul, Gemm */
 extern const ft_op_def ft_ops_conv[];        /* kernels/ref/conv.c: Conv, pools */
 extern const ft_op_def ft_ops_shape[];       /* kernels/ref/shape_ops.c: data movement and views */
+/* The layout conversion the solver inserts between a producer and a consumer that disagree: in
+ * logical terms an Identity; its tuned kernel (kernels/fast) moves the bytes between layouts. */
+extern const ft_op_def ft_op_reorder;
 
 /* The op for (domain, op_type), or NULL when unsupported. domain "" and "ai.onnx" are the same. */
 const ft_op_def *ft_op_find(const char *domain, const char *op_type);

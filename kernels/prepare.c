@@ -123,14 +123,18 @@ static int infer_and_fold(ft_graph *g, ft_node *n, int *folded, ft_error *err)
                            in[i]->name);
     }
     for (int i = 0; i < n->n_out; i++) {
-        out[i] = &g->tensors[n->out[i]];
+        out[i] = n->out[i] >= 0 ? &g->tensors[n->out[i]] : NULL;
+        if (!out[i]) continue;
         out[i]->dtype = FT_UNDEFINED;
         out[i]->shape.rank = -1;
     }
+    if (n->n_out == 0 || !out[0])
+        return ft_fail(err, FT_ERR_UNSUPPORTED, "node '%s' (%s): its first output is omitted", n->name, n->op_type);
     ft_op_ctx ctx = {n, n->n_in, n->n_out, in, out, err};
     int rc = n->op->infer(&ctx);
     if (rc != FT_OK) return rc;
     for (int i = 0; i < n->n_out; i++) {
+        if (!out[i]) continue;
         if (ft_dtype_size(out[i]->dtype) == 0 || out[i]->shape.rank < 0 || out[i]->shape.rank > FT_MAX_RANK)
             return ft_fail(err, FT_ERR_FAIL, "node '%s' (%s): shape inference left output '%s' undefined", n->name,
                            n->op_type, out[i]->name);
@@ -141,6 +145,7 @@ static int infer_and_fold(ft_graph *g, ft_node *n, int *folded, ft_error *err)
     *folded = all_const || (n->op->flags & FT_OP_SHAPE_ONLY);
     if (!*folded) return FT_OK;
     for (int i = 0; i < n->n_out; i++) {
+        if (!out[i]) continue;
         size_t nb = ft_tensor_nbytes(out[i]);
         if (nb > FT_MAX_FOLD_BYTES)
             return ft_fail(err, FT_ERR_INPUT, "node '%s' (%s): constant output '%s' would take %zu bytes", n->name,
@@ -156,6 +161,7 @@ static int infer_and_fold(ft_graph *g, ft_node *n, int *folded, ft_error *err)
         if (rc != FT_OK) return rc;
     }
     for (int i = 0; i < n->n_out; i++) {
+        if (!out[i]) continue;
         out[i]->flags |= FT_T_CONST;
         out[i]->producer = -1;
     }
@@ -178,7 +184,7 @@ static int compact(ft_graph *g, const char *drop)
         ft_node *n = &g->nodes[i];
         if (drop[i]) continue;
         int used = 0;
-        for (int j = 0; j < n->n_out; j++) used |= needed[n->out[j]];
+        for (int j = 0; j < n->n_out; j++) used |= n->out[j] >= 0 && needed[n->out[j]];
         if (!used) continue;
         keep[i] = 1;
         for (int j = 0; j < n->n_in; j++)
@@ -207,7 +213,8 @@ static int compact(ft_graph *g, const char *drop)
         ft_node *n = &g->nodes[i];
         for (int j = 0; j < n->n_in; j++)
             if (n->in[j] >= 0) g->tensors[n->in[j]].n_consumers++;
-        for (int j = 0; j < n->n_out; j++) g->tensors[n->out[j]].producer = i;
+        for (int j = 0; j < n->n_out; j++)
+            if (n->out[j] >= 0) g->tensors[n->out[j]].producer = i;
     }
     free(needed);
     free(keep);

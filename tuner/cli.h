@@ -50,5 +50,6 @@ long long ft_cli_peak_rss(void);
 
 int ft_cmd_run(int argc, char **argv);
 int ft_cmd_test(int argc, char **argv);
+int ft_cmd_candidates(int argc, char **argv);
 
 #endif

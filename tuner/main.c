@@ -17,6 +17,7 @@ typedef struct ft_command {
 static const ft_command commands[] = {
     {"run", ft_cmd_run, "execute a model on given or random inputs (--bench N to time it)"},
     {"test", ft_cmd_test, "run ONNX test directories (model.onnx + test_data_set_*) and compare outputs"},
+    {"candidates", ft_cmd_candidates, "print each op signature of a model and its candidate count"},
 };
 
 static void usage(FILE *f)

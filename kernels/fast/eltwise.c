@@ -1,0 +1,4 @@
+/* eltwise.c - tuned kernel families (the table fills as the families land). */
+#include "registry.h"
+
+const ft_kernel_family *const ft_families_eltwise[] = {NULL};

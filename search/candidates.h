@@ -1,0 +1,21 @@
+/* candidates.h - what the sweep measures and the solver chooses from: op signatures, per-tensor
+ * layout hints, and every node's candidate list. */
+#ifndef FT_CANDIDATES_H
+#define FT_CANDIDATES_H
+
+#include "registry.h"
+
+/* Canonical text of a node's signature: op type, opset, input dtypes/shapes (with 'c' for constant
+ * inputs, whose values a kernel may pre-pack), output shapes and sorted scalar attributes. Identical
+ * ops in different layers get identical signatures, so a sweep measures them once. */
+int ft_node_signature(const ft_graph *g, int node, char *buf, size_t n);
+
+/* Per tensor, the layouts worth considering beyond row-major: those that turn an adjacent Transpose
+ * into a relabelling, carried unchanged through layout-agnostic ops (elementwise, Softmax, ...).
+ * hints has g->n_tensors entries. */
+int ft_layout_hints(const ft_graph *g, ft_layout_set *hints, ft_error *err);
+
+/* Candidates of node i with the hints applied (the default candidate first). */
+int ft_node_candidates(const ft_graph *g, int i, const ft_layout_set *hints, ft_candidate_list *list, ft_error *err);
+
+#endif
