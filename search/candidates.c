@@ -149,3 +149,132 @@ int ft_node_candidates(const ft_graph *g, int i, const ft_layout_set *hints, ft_
     }
     return ft_registry_enumerate(n, in, out, list, err);
 }
+
+static int add_ints_attr(ft_node *n, const char *name, const ft_layout *l)
+{
+    ft_attr *attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *attrs);
+    if (!attrs) return -1;
+    n->attrs = attrs;
+    ft_attr *a = &attrs[n->n_attrs];
+    memset(a, 0, sizeof *a);
+    a->name = strdup(name);
+    a->type = FT_ATTR_INTS;
+    a->n = l->rank;
+    a->ints = malloc(sizeof(int64_t) * (size_t)(l->rank + 1));
+    if (!a->name || !a->ints) {
+        ft_attr_clear(a);
+        return -1;
+    }
+    for (int i = 0; i < l->rank; i++) a->ints[i] = l->perm[i];
+    n->n_attrs++;
+    return 0;
+}
+
+void ft_conversion_layouts(const ft_node *n, ft_layout *from, ft_layout *to)
+{
+    const int64_t *v;
+    int k = ft_attr_ints(n, "from", &v);
+    from->rank = k > 0 && k <= FT_MAX_RANK ? k : 0;
+    for (int i = 0; i < from->rank; i++) from->perm[i] = (uint8_t)v[i];
+    k = ft_attr_ints(n, "to", &v);
+    to->rank = k > 0 && k <= FT_MAX_RANK ? k : 0;
+    for (int i = 0; i < to->rank; i++) to->perm[i] = (uint8_t)v[i];
+}
+
+static int add_conversion(ft_graph *c, const ft_tensor *t, int owner, const ft_layout *from, const ft_layout *to,
+                          int **owners)
+{
+    char name[600], lf[16], lt[16];
+    snprintf(name, sizeof name, "reorder:%s:%s->%s", t->name, ft_layout_str(from, lf, sizeof lf),
+             ft_layout_str(to, lt, sizeof lt));
+    int ti = ft_graph_add_tensor(c, name);
+    char oname[640];
+    snprintf(oname, sizeof oname, "%s:out", name);
+    int to_i = ft_graph_add_tensor(c, oname);
+    if (ti < 0 || to_i < 0) return -1;
+    c->tensors[ti].dtype = c->tensors[to_i].dtype = t->dtype;
+    c->tensors[ti].shape = c->tensors[to_i].shape = t->shape;
+    c->tensors[ti].flags = FT_T_INPUT;
+    if (c->n_nodes == c->cap_nodes) {
+        int cap = c->cap_nodes ? 2 * c->cap_nodes : 16;
+        ft_node *nodes = realloc(c->nodes, (size_t)cap * sizeof *nodes);
+        int *o = realloc(*owners, (size_t)cap * sizeof *o);
+        if (!nodes || !o) {
+            if (nodes) c->nodes = nodes;
+            if (o) *owners = o;
+            return -1;
+        }
+        c->nodes = nodes;
+        *owners = o;
+        c->cap_nodes = cap;
+    }
+    ft_node *n = &c->nodes[c->n_nodes];
+    memset(n, 0, sizeof *n);
+    n->name = strdup(name);
+    n->op_type = strdup("Reorder");
+    n->domain = strdup("ai.fluidtune");
+    n->in = malloc(sizeof *n->in);
+    n->out = malloc(sizeof *n->out);
+    if (!n->name || !n->op_type || !n->domain || !n->in || !n->out) {
+        ft_node_clear(n);
+        return -1;
+    }
+    n->op = &ft_op_reorder;
+    n->opset = 1;
+    n->n_in = n->n_out = 1;
+    n->in[0] = ti;
+    n->out[0] = to_i;
+    (*owners)[c->n_nodes] = owner;
+    c->tensors[to_i].producer = c->n_nodes;
+    c->n_nodes++;
+    if (add_ints_attr(n, "from", from) != 0 || add_ints_attr(n, "to", to) != 0) return -1;
+    return 0;
+}
+
+int ft_conversion_graph(const ft_graph *g, const ft_layout_set *hints, ft_graph **out, int **owner_tensor,
+                        ft_error *err)
+{
+    *out = NULL;
+    *owner_tensor = NULL;
+    ft_graph *c = ft_graph_create();
+    if (!c) return ft_fail(err, FT_ERR_NOMEM, "out of memory");
+    c->opset = g->opset;
+    int *owners = NULL;
+    for (int t = 0; t < g->n_tensors; t++) {
+        const ft_tensor *x = &g->tensors[t];
+        if ((x->flags & FT_T_CONST) || hints[t].n == 0 || x->dtype == FT_UNDEFINED) continue;
+        ft_layout id;
+        ft_layout_identity(&id, x->shape.rank);
+        for (int k = 0; k < hints[t].n; k++)
+            if (add_conversion(c, x, t, &id, &hints[t].l[k], &owners) != 0 ||
+                add_conversion(c, x, t, &hints[t].l[k], &id, &owners) != 0) {
+                free(owners);
+                ft_graph_destroy(c);
+                return ft_fail(err, FT_ERR_NOMEM, "out of memory");
+            }
+    }
+    *out = c;
+    *owner_tensor = owners;
+    return FT_OK;
+}
+
+int ft_conversion_candidates(const ft_graph *conv, int i, ft_candidate_list *list, ft_error *err)
+{
+    const ft_node *n = &conv->nodes[i];
+    ft_layout from, to;
+    ft_conversion_layouts(n, &from, &to);
+    ft_tensor *in[1] = {&((ft_graph *)conv)->tensors[n->in[0]]}, *outs[1] = {&((ft_graph *)conv)->tensors[n->out[0]]};
+    ft_candidate_list all = {0};
+    all.in_hints[0].n = 1;
+    all.in_hints[0].l[0] = from;
+    all.out_hints.n = 1;
+    all.out_hints.l[0] = to;
+    int rc = ft_registry_enumerate(n, in, outs, &all, err);
+    for (int k = 0; rc == FT_OK && k < all.n; k++) {
+        const ft_candidate *cd = &all.items[k];
+        if (!ft_layout_equal(&cd->in_layout[0], &from) || !ft_layout_equal(&cd->out_layout, &to)) continue;
+        if (ft_candidate_list_push(list, cd) != 0) rc = ft_fail(err, FT_ERR_NOMEM, "out of memory");
+    }
+    ft_candidate_list_free(&all);
+    return rc;
+}

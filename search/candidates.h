@@ -19,3 +19,15 @@ int ft_layout_hints(const ft_graph *g, ft_layout_set *hints, ft_error *err);
 int ft_node_candidates(const ft_graph *g, int i, const ft_layout_set *hints, ft_candidate_list *list, ft_error *err);
 
 #endif
+
+/* A stand-alone graph of the layout conversions the solver may need: for every activation tensor of
+ * g with layout hints, a Reorder node from row-major to each hint and back. Each node carries INTS
+ * attributes "from" and "to" (so its signature names the two layouts); *owner_tensor[i] (malloc'd,
+ * may be NULL) is the tensor of g node i converts. */
+int ft_conversion_graph(const ft_graph *g, const ft_layout_set *hints, ft_graph **out, int **owner_tensor,
+                        ft_error *err);
+/* The candidates of conversion node i of such a graph: Reorder kernels from its "from" layout to its
+ * "to" layout. */
+int ft_conversion_candidates(const ft_graph *conv, int i, ft_candidate_list *list, ft_error *err);
+/* Reads a conversion node's layouts back from its attributes. */
+void ft_conversion_layouts(const ft_node *n, ft_layout *from, ft_layout *to);

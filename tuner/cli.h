@@ -38,6 +38,9 @@ int ft_cli_report(const char *cmd, const ft_error *err);
  * data_index (n_extra entries, may be NULL) then maps each remaining graph input to its extra index. */
 int ft_cli_load_model(const char *path, const ft_cli_shapes *shapes, const ft_tensor *extra, int n_extra,
                       int bind_int_inputs, int *data_index, ft_graph **out, ft_error *err);
+/* The same steps on a graph already imported (ft_onnx_load). */
+int ft_cli_prepare_model(ft_graph *g, const ft_cli_shapes *shapes, const ft_tensor *extra, int n_extra,
+                         int bind_int_inputs, int *data_index, ft_error *err);
 
 /* Fills t (shape and dtype already set, data allocated) with seeded random values in a valid range
  * for graph input k: integer inputs that index a Gather stay below that axis' size, other integer
@@ -51,5 +54,8 @@ long long ft_cli_peak_rss(void);
 int ft_cmd_run(int argc, char **argv);
 int ft_cmd_test(int argc, char **argv);
 int ft_cmd_candidates(int argc, char **argv);
+int ft_cmd_sweep(int argc, char **argv);
+int ft_cmd_solve(int argc, char **argv);
+int ft_cmd_plan(int argc, char **argv);
 
 #endif

@@ -82,6 +82,20 @@ int ft_cli_load_model(const char *path, const ft_cli_shapes *shapes, const ft_te
     ft_graph *g = NULL;
     int rc = ft_onnx_load(path, &g, err);
     if (rc != FT_OK) return rc;
+    rc = ft_cli_prepare_model(g, shapes, extra, n_extra, bind_int_inputs, data_index, err);
+    if (rc != FT_OK) {
+        ft_graph_destroy(g);
+        return rc;
+    }
+    *out = g;
+    return FT_OK;
+}
+
+int ft_cli_prepare_model(ft_graph *g, const ft_cli_shapes *shapes, const ft_tensor *extra, int n_extra,
+                         int bind_int_inputs, int *data_index, ft_error *err)
+{
+    const char *path = g->path ? g->path : "model";
+    int rc = FT_OK;
     for (int i = 0; shapes && i < shapes->n; i++) {
         rc = ft_graph_set_input_shape(g, shapes->s[i].name, &shapes->s[i].shape, err);
         if (rc != FT_OK) goto fail;
@@ -118,12 +132,8 @@ int ft_cli_load_model(const char *path, const ft_cli_shapes *shapes, const ft_te
         g->inputs[kept++] = g->inputs[i];
     }
     g->n_inputs = kept;
-    rc = ft_graph_prepare(g, err);
-    if (rc != FT_OK) goto fail;
-    *out = g;
-    return FT_OK;
+    return ft_graph_prepare(g, err);
 fail:
-    ft_graph_destroy(g);
     return rc;
 }
 

@@ -8,6 +8,11 @@
 
 #include "cli.h"
 #include "executor.h"
+#include "fingerprint.h"
+#include "memplan.h"
+#include "onnx_import.h"
+#include "planfile.h"
+#include "planner.h"
 #include "tensor_io.h"
 
 static void run_usage(FILE *f)
@@ -15,14 +20,17 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: fluidtune run MODEL.onnx [options]\n"
             "\n"
-            "Runs the model once (or --bench N times) with the default plan: row-major layouts and\n"
-            "reference kernels.\n"
+            "Runs the model once (or --bench N times) with a plan file or with the default plan.\n"
             "\n"
             "options:\n"
             "  --shape NAME=D0,D1,...  fix the dynamic dims of input NAME (repeatable)\n"
             "  --input-dir DIR         read inputs from DIR/input_<i>.pb (ONNX TensorProto, graph-input order);\n"
             "                          without it, seeded random inputs in a valid range are used\n"
             "  --output-dir DIR        write outputs to DIR/output_<i>.pb (graph-output order)\n"
+            "  --plan FILE             execute the plan made by `fluidtune solve` (layouts, kernels, memory);\n"
+            "                          without it, the default plan (row-major, default kernels, no tuning)\n"
+            "  --no-reuse              default plan without memory reuse (every tensor its own bytes);\n"
+            "                          the default plan otherwise reuses memory through the planner\n"
             "  --bench N               after one warm-up run, time N runs; print median and min latency\n"
             "                          and peak RSS\n"
             "  --seed S                seed of the random inputs (default 1)\n"
@@ -61,12 +69,14 @@ int ft_cmd_run(int argc, char **argv)
     static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"input-dir", required_argument, 0, 'i'},
                                          {"output-dir", required_argument, 0, 'o'}, {"bench", required_argument, 0, 'b'},
                                          {"seed", required_argument, 0, 'r'}, {"quiet", no_argument, 0, 'q'},
+                                         {"plan", required_argument, 0, 'p'}, {"no-reuse", no_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     ft_cli_shapes shapes = {0};
     const char *in_dir = NULL, *out_dir = NULL;
     long bench = 0;
     unsigned long long seed = 1;
-    int quiet = 0, c;
+    int quiet = 0, no_reuse = 0, c;
+    const char *plan_path = NULL;
     ft_error err = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -92,6 +102,8 @@ int ft_cmd_run(int argc, char **argv)
             }
             break;
         case 'q': quiet = 1; break;
+        case 'p': plan_path = optarg; break;
+        case 'N': no_reuse = 1; break;
         case 'h': run_usage(stdout); return FT_EXIT_OK;
         default: run_usage(stderr); return FT_EXIT_USAGE;
         }
@@ -125,17 +137,76 @@ int ft_cmd_run(int argc, char **argv)
         }
     }
     ft_graph *g = NULL;
-    rc = ft_cli_load_model(model, &shapes, inputs, n_files, 0, NULL, &g, &err);
-    if (rc != FT_OK) goto done;
+    ft_planfile *pf = NULL;
+    ft_plan *plan = NULL;
+    if (plan_path) {
+        rc = ft_planfile_read(plan_path, &pf, &err);
+        if (rc != FT_OK) goto done;
+        /* refuse a plan for another model before anything else, with the reason that matters */
+        rc = ft_onnx_load(model, &g, &err);
+        if (rc != FT_OK) {
+            ft_planfile_destroy(pf);
+            goto done;
+        }
+        if (memcmp(ft_planfile_model_sha256(pf), g->digest, 32) != 0) {
+            ft_graph_destroy(g);
+            rc = ft_fail(&err, FT_ERR_INPUT, "%s was made for another model, not %s (their SHA-256 digests differ)",
+                         plan_path, model);
+            ft_planfile_destroy(pf);
+            goto done;
+        }
+        if (no_reuse) {
+            rc = ft_fail(&err, FT_ERR_INPUT, "--no-reuse applies to the default plan, not to --plan");
+            ft_graph_destroy(g);
+            ft_planfile_destroy(pf);
+            goto done;
+        }
+        /* the plan was solved for fixed input shapes: use them unless --shape says otherwise */
+        ft_plan_meta meta;
+        ft_planfile_meta(pf, &meta);
+        for (int k = 0; k < meta.n_input_shapes && shapes.n < FT_CLI_MAX_SHAPES; k++) {
+            int given = 0;
+            for (int i = 0; i < shapes.n; i++) given |= strcmp(shapes.names[i], meta.input_names[k]) == 0;
+            if (given) continue;
+            snprintf(shapes.names[shapes.n], sizeof shapes.names[0], "%s", meta.input_names[k]);
+            shapes.s[shapes.n].name = shapes.names[shapes.n];
+            shapes.s[shapes.n].name_len = strlen(shapes.names[shapes.n]);
+            shapes.s[shapes.n].shape = meta.input_shapes[k];
+            shapes.n++;
+        }
+        ft_machine here;
+        ft_error ferr = {0};
+        if (meta.machine_id[0] && ft_machine_fingerprint(&here, &ferr) == FT_OK && strcmp(here.id, meta.machine_id) != 0)
+            fprintf(stderr, "fluidtune run: warning: %s was tuned on another machine (%.12s, %s); it runs, but its choices may not suit this one\n",
+                    plan_path, meta.machine_id, meta.machine_description);
+    }
+    if (g) rc = ft_cli_prepare_model(g, &shapes, inputs, n_files, 0, NULL, &err);
+    else rc = ft_cli_load_model(model, &shapes, inputs, n_files, 0, NULL, &g, &err);
+    if (rc == FT_OK && pf) rc = ft_planfile_apply(pf, g, &plan, &err);
+    if (rc == FT_OK && !pf) {
+        rc = ft_plan_default(g, &plan, &err);
+        if (rc == FT_OK && !no_reuse) {
+            ft_memory_report mem;
+            rc = ft_planner_memory(g, plan, FT_MEMPLAN_BEST, &mem, &err);
+        }
+    }
+    ft_planfile_destroy(pf);
+    if (rc != FT_OK) {
+        ft_plan_destroy(plan);
+        ft_graph_destroy(g);
+        goto done;
+    }
     if (in_dir && n_files != g->n_inputs) {
         rc = ft_fail(&err, FT_ERR_INPUT, "%s holds %d input_<i>.pb files, the model has %d inputs", in_dir, n_files,
                      g->n_inputs);
+        ft_plan_destroy(plan);
         ft_graph_destroy(g);
         goto done;
     }
     ft_session *s = NULL;
-    rc = ft_session_create(g, &s, &err);
+    rc = ft_session_create_with_plan(g, plan, &s, &err);
     if (rc != FT_OK) {
+        ft_plan_destroy(plan);
         ft_graph_destroy(g);
         goto done;
     }
@@ -183,6 +254,7 @@ int ft_cmd_run(int argc, char **argv)
     if (rc == FT_OK && !quiet)
         for (int k = 0; k < g->n_outputs; k++) summarize(ft_session_output(s, k));
     ft_session_destroy(s);
+    ft_plan_destroy(plan);
     ft_graph_destroy(g);
 done:
     for (int i = 0; i < n_files; i++) ft_tensor_clear(&inputs[i]);
