@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "executor.h"
 #include "ops.h"
+#include "planfile.h"
 #include "tensor_io.h"
 
 static void test_usage(FILE *f)
@@ -26,6 +27,8 @@ static void test_usage(FILE *f)
             "  --rtol R             relative tolerance (default 1e-4)\n"
             "  --atol A             absolute tolerance (default 1e-5)\n"
             "  --shape NAME=DIMS    fix a dynamic input dim instead of taking it from the data (repeatable)\n"
+            "  --plan FILE          run with this plan file (from `fluidtune solve`) instead of the default\n"
+            "                       plan; only for a single PATH whose model the plan was made for\n"
             "  --skip-unsupported   count models that use an unsupported operator, type or attribute as\n"
             "                       skipped (with the reason) instead of failed\n"
             "  -q, --quiet          print only failures, skips and the final count\n"
@@ -36,6 +39,7 @@ static void test_usage(FILE *f)
 }
 
 typedef struct test_opts {
+    const char *plan;
     double rtol, atol;
     int skip_unsupported, quiet;
     ft_cli_shapes shapes;
@@ -144,6 +148,7 @@ static void run_data_set(const char *model, const char *label, const char *ds_di
     int n_in = 0, n_want = 0;
     ft_graph *g = NULL;
     ft_session *s = NULL;
+    ft_plan *plan = NULL;
     int rc = read_tensors(ds_dir, "input", &in, &n_in, &err);
     if (rc == FT_OK) rc = read_tensors(ds_dir, "output", &want, &n_want, &err);
     int bound = 0;
@@ -180,7 +185,15 @@ static void run_data_set(const char *model, const char *label, const char *ds_di
     if (rc == FT_OK && ((!bound && n_in != g->n_inputs) || n_want != g->n_outputs))
         rc = ft_fail(&err, FT_ERR_INPUT, "%s has %d inputs and %d outputs, the model %d and %d", ds_dir, n_in, n_want,
                      g->n_inputs, g->n_outputs);
-    if (rc == FT_OK) rc = ft_session_create(g, &s, &err);
+    if (rc == FT_OK && o->plan) {
+        ft_planfile *pf = NULL;
+        rc = ft_planfile_read(o->plan, &pf, &err);
+        if (rc == FT_OK) rc = ft_planfile_apply(pf, g, &plan, &err);
+        ft_planfile_destroy(pf);
+        if (rc == FT_OK) rc = ft_session_create_with_plan(g, plan, &s, &err);
+    } else if (rc == FT_OK) {
+        rc = ft_session_create(g, &s, &err);
+    }
     for (int k = 0; rc == FT_OK && k < g->n_inputs; k++) rc = ft_session_set_input(s, k, &in[data_index[k]], &err);
     if (rc == FT_OK) rc = ft_session_run(s, &err);
     if (rc != FT_OK) {
@@ -196,6 +209,7 @@ static void run_data_set(const char *model, const char *label, const char *ds_di
 done:
     free(data_index);
     ft_session_destroy(s);
+    ft_plan_destroy(plan);
     ft_graph_destroy(g);
     free_tensors(in, n_in);
     free_tensors(want, n_want);
@@ -252,8 +266,9 @@ int ft_cmd_test(int argc, char **argv)
     static const struct option opts[] = {{"rtol", required_argument, 0, 'r'}, {"atol", required_argument, 0, 'a'},
                                          {"shape", required_argument, 0, 's'},
                                          {"skip-unsupported", no_argument, 0, 'u'}, {"quiet", no_argument, 0, 'q'},
+                                         {"plan", required_argument, 0, 'p'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    test_opts o = {1e-4, 1e-5, 0, 0, {0}};
+    test_opts o = {NULL, 1e-4, 1e-5, 0, 0, {0}};
     ft_error err = {0};
     int c;
     optind = 1;
@@ -276,6 +291,7 @@ int ft_cmd_test(int argc, char **argv)
             if (ft_cli_parse_shape(optarg, &o.shapes, &err) != FT_OK) return ft_cli_report("test", &err);
             break;
         case 'u': o.skip_unsupported = 1; break;
+        case 'p': o.plan = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': test_usage(stdout); return FT_EXIT_OK;
         default: test_usage(stderr); return FT_EXIT_USAGE;
@@ -284,6 +300,10 @@ int ft_cmd_test(int argc, char **argv)
     if (optind >= argc) {
         fprintf(stderr, "fluidtune test: error: expected at least one test directory\n");
         test_usage(stderr);
+        return FT_EXIT_USAGE;
+    }
+    if (o.plan && argc - optind != 1) {
+        fprintf(stderr, "fluidtune test: error: --plan goes with exactly one test directory\n");
         return FT_EXIT_USAGE;
     }
     test_counts counts = {0};

@@ -19,6 +19,7 @@ static const ft_command commands[] = {
     {"test", ft_cmd_test, "run ONNX test directories (model.onnx + test_data_set_*) and compare outputs"},
     {"sweep", ft_cmd_sweep, "measure every candidate of a model on this machine into a SQLite database"},
     {"solve", ft_cmd_solve, "choose layouts, kernels and memory offsets from the measurements; write a plan file"},
+    {"db", ft_cmd_db, "tuning databases: db machines DB | db export DB | db merge OUT IN..."},
     {"plan", ft_cmd_plan, "show a plan file (plan show FILE [--json])"},
     {"candidates", ft_cmd_candidates, "print each op signature of a model and its candidate count"},
 };
