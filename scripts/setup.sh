@@ -29,8 +29,22 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 
 MODEL=tests/models/bert_tiny
-echo "== main job: $MODEL"
-echo "-- conformance of the bundled model against PyTorch's outputs"
-./build/fluidtune test "$MODEL"
-echo "-- timing the default plan"
-./build/fluidtune run "$MODEL/model.onnx" --bench 20
+WORK=build/demo
+mkdir -p "$WORK"
+FT=./build/fluidtune
+echo "== main job on the bundled model $MODEL (a 2-layer BERT exported from PyTorch)"
+echo "-- 1. correctness against PyTorch's outputs"
+$FT test "$MODEL"
+echo "-- 2. sweep: verify and time every candidate kernel on this machine into $WORK/tune.db"
+$FT sweep "$MODEL/model.onnx" --db "$WORK/tune.db" --samples 5 --min-time 0.5
+echo "-- 3. solve: whole-graph layouts, kernels and memory plan into $WORK/bert_tiny.fplan"
+$FT solve "$MODEL/model.onnx" --db "$WORK/tune.db" -o "$WORK/bert_tiny.fplan" --top 5
+echo "-- 4. run with the plan, checked against PyTorch again"
+$FT test "$MODEL" --plan "$WORK/bert_tiny.fplan"
+echo "-- 5. default plan vs tuned plan, interleaved"
+for round in 1 2 3; do
+  $FT run "$MODEL/model.onnx" --bench 200 -q | sed "s/^/default  round $round: /"
+  $FT run "$MODEL/model.onnx" --plan "$WORK/bert_tiny.fplan" --bench 200 -q | sed "s/^/tuned    round $round: /"
+done
+echo "== done. Next: /usr/bin/python3 scripts/export_models.py --model bert (full size), then"
+echo "   scripts/bench_e2e.sh models/bert/model.onnx for tuned vs default vs ONNX Runtime."

@@ -390,10 +390,66 @@ done:
     return rc;
 }
 
+/* Lets elementwise nodes write into their first input where that input dies at the node: same bytes,
+ * same layout, and nothing reads the input afterwards. The output then aliases the input. */
+static int plan_in_place(const ft_graph *g, ft_plan *p, ft_error *err)
+{
+    int nt = g->n_tensors, steps = g->n_nodes;
+    int *last_use = malloc(sizeof(int) * (size_t)(nt + 1));
+    int *group_last = malloc(sizeof(int) * (size_t)(nt + 1));
+    if (!last_use || !group_last) {
+        free(last_use);
+        free(group_last);
+        return ft_fail(err, FT_ERR_NOMEM, "out of memory planning memory");
+    }
+    for (int t = 0; t < nt; t++) last_use[t] = g->tensors[t].producer;
+    for (int i = 0; i < steps; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] >= 0 && i > last_use[g->nodes[i].in[j]]) last_use[g->nodes[i].in[j]] = i;
+    for (int t = 0; t < nt; t++)
+        if (g->tensors[t].flags & (FT_T_OUTPUT | FT_T_INPUT)) last_use[t] = steps;
+    for (int t = 0; t < nt; t++) group_last[t] = -1;
+    for (int t = 0; t < nt; t++) {
+        int r = ft_plan_root(p, t);
+        if (last_use[t] > group_last[r]) group_last[r] = last_use[t];
+    }
+    for (int i = 0; i < steps; i++) {
+        const ft_node *n = &g->nodes[i];
+        const ft_candidate *c = &p->cand[i];
+        if (!(n->op->flags & FT_OP_ELEMENTWISE) || n->n_in < 1 || n->in[0] < 0 || n->out[0] < 0) continue;
+        if (c->family->flags & FT_FAMILY_ALIAS) continue;
+        int x = n->in[0], y = n->out[0];
+        const ft_tensor *tx = &g->tensors[x], *ty = &g->tensors[y];
+        int r = ft_plan_root(p, x);
+        const ft_tensor *tr = &g->tensors[r];
+        if ((tr->flags & (FT_T_CONST | FT_T_INPUT | FT_T_OUTPUT)) || p->alias_of[y] >= 0) continue;
+        if (tx->dtype != ty->dtype || !ft_shape_equal(&tx->shape, &ty->shape)) continue;
+        if (ft_tensor_nbytes(tr) != ft_tensor_nbytes(ty)) continue;
+        if (c->n_in < 1 || !ft_layout_equal(&c->in_layout[0], &c->out_layout)) continue;
+        if (group_last[r] != i) continue;
+        /* the other inputs must not share the bytes being overwritten */
+        int shared = 0;
+        for (int j = 1; j < n->n_in; j++)
+            if (n->in[j] >= 0 && ft_plan_root(p, n->in[j]) == r) shared = 1;
+        if (shared) continue;
+        p->alias_of[y] = x;
+        int ry = ft_plan_root(p, y);
+        int gl = group_last[y] > last_use[y] ? group_last[y] : last_use[y];
+        if (gl > group_last[ry]) group_last[ry] = gl;
+    }
+    free(last_use);
+    free(group_last);
+    return FT_OK;
+}
+
 int ft_planner_memory(const ft_graph *g, ft_plan *p, int algorithm, ft_memory_report *rep, ft_error *err)
 {
     memset(rep, 0, sizeof *rep);
     int nt = g->n_tensors, steps = g->n_nodes;
+    if (algorithm != FT_MEMPLAN_NAIVE) {
+        int rc = plan_in_place(g, p, err);
+        if (rc != FT_OK) return rc;
+    }
     int *req_of = malloc(sizeof(int) * (size_t)(nt + 1));
     int *root_of = malloc(sizeof(int) * (size_t)(nt + 1));
     ft_mem_request *req = calloc((size_t)nt + 1, sizeof *req);

@@ -35,7 +35,9 @@ typedef struct ft_memory_report {
 } ft_memory_report;
 
 /* Lifetimes over p's schedule (views and relabelled transposes share their base's bytes and extend
- * its lifetime), then offsets with the given algorithm (FT_MEMPLAN_BEST tries them all); validated. */
+ * its lifetime); unless the algorithm is FT_MEMPLAN_NAIVE, elementwise nodes write in place into a
+ * first input that dies there (same bytes and layout); then offsets with the given algorithm
+ * (FT_MEMPLAN_BEST tries them all), validated against overlap. */
 int ft_planner_memory(const ft_graph *g, ft_plan *p, int algorithm, ft_memory_report *rep, ft_error *err);
 
 #endif
