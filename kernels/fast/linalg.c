@@ -1,4 +1,7 @@
-/* linalg.c - tuned kernel families (the table fills as the families land). */
-#include "registry.h"
+/* linalg.c - the MatMul, Gemm and Conv kernel families, in order of preference for the default plan
+ * (the direct depthwise Conv before im2col, which serves every group count but a depthwise one
+ * poorly). */
+#include "linalg_internal.h"
 
-const ft_kernel_family *const ft_families_linalg[] = {NULL};
+const ft_kernel_family *const ft_families_linalg[] = {&ft_family_matmul_gemm, &ft_family_gemm_gemm,
+                                                      &ft_family_conv_direct_depthwise, &ft_family_conv_im2col, NULL};
