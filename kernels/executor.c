@@ -18,6 +18,7 @@ struct ft_session {
     void *scratch;
     size_t scratch_bytes;
     ft_tensor **ptrs;    /* per-node in/out pointer scratch, sized for the widest node */
+    size_t freed_constant_bytes;
 };
 
 static void bind_io(ft_session *s, const ft_node *n, ft_tensor ***in, ft_tensor ***out)
@@ -42,7 +43,24 @@ int ft_session_create(const ft_graph *g, ft_session **out, ft_error *err)
     return FT_OK;
 }
 
+static int create(const ft_graph *g, ft_graph *mutable_g, const ft_plan *p, ft_session **out, ft_error *err);
+
 int ft_session_create_with_plan(const ft_graph *g, const ft_plan *p, ft_session **out, ft_error *err)
+{
+    return create(g, NULL, p, out, err);
+}
+
+int ft_session_create_ex(ft_graph *g, const ft_plan *p, unsigned flags, ft_session **out, ft_error *err)
+{
+    return create(g, (flags & FT_SESSION_FREE_REPACKED) ? g : NULL, p, out, err);
+}
+
+size_t ft_session_freed_constant_bytes(const ft_session *s)
+{
+    return s->freed_constant_bytes;
+}
+
+static int create(const ft_graph *g, ft_graph *mutable_g, const ft_plan *p, ft_session **out, ft_error *err)
 {
     *out = NULL;
     if (p->n_nodes != g->n_nodes || p->n_tensors != g->n_tensors)
@@ -84,8 +102,23 @@ int ft_session_create_with_plan(const ft_graph *g, const ft_plan *p, ft_session 
         }
         s->t[i].data = s->arena + off;
     }
-    /* prepare: pre-pack constant operands once, size one shared scratch buffer */
+    /* prepare: pre-pack constant operands once, size one shared scratch buffer; with a mutable graph,
+     * free each constant once its last reader has re-laid it out */
     size_t scratch = 0;
+    int *readers = NULL, *released = NULL;
+    if (mutable_g) {
+        readers = calloc((size_t)g->n_tensors + 1, sizeof *readers);
+        released = calloc((size_t)g->n_tensors + 1, sizeof *released);
+        if (!readers || !released) {
+            free(readers);
+            free(released);
+            ft_session_destroy(s);
+            return ft_fail(err, FT_ERR_NOMEM, "out of memory creating a session");
+        }
+        for (int i = 0; i < g->n_nodes; i++)
+            for (int j = 0; j < g->nodes[i].n_in; j++)
+                if (g->nodes[i].in[j] >= 0) readers[g->nodes[i].in[j]]++;
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         const ft_node *n = &g->nodes[i];
         const ft_candidate *c = &p->cand[i];
@@ -96,15 +129,29 @@ int ft_session_create_with_plan(const ft_graph *g, const ft_plan *p, ft_session 
         if (!c->family->prepare) continue;
         ft_tensor **in, **outs;
         bind_io(s, n, &in, &outs);
-        ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, outs, c, NULL, NULL, err};
+        ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, outs, c, NULL, NULL, err, 0};
         size_t need = 0;
         int rc = c->family->prepare(&ctx, &s->state[i], &need);
         if (rc != FT_OK) {
+            free(readers);
+            free(released);
             ft_session_destroy(s);
             return rc;
         }
         if (need > scratch) scratch = need;
+        for (int j = 0; mutable_g && j < n->n_in && j < 32; j++) {
+            int t = n->in[j];
+            if (t < 0 || !(ctx.released & (1u << j))) continue;
+            ft_tensor *gt = &mutable_g->tensors[t];
+            if (!(gt->flags & FT_T_CONST) || (gt->flags & FT_T_OUTPUT) || ++released[t] != readers[t]) continue;
+            s->freed_constant_bytes += ft_tensor_nbytes(gt);
+            free(gt->data);
+            gt->data = NULL;
+            s->t[t].data = NULL;
+        }
     }
+    free(readers);
+    free(released);
     if (scratch) {
         s->scratch = aligned_alloc(FT_ARENA_ALIGN, (scratch + FT_ARENA_ALIGN - 1) & ~(size_t)(FT_ARENA_ALIGN - 1));
         if (!s->scratch) {
@@ -157,7 +204,7 @@ int ft_session_run(ft_session *s, ft_error *err)
         const ft_node *n = &g->nodes[i];
         ft_tensor **in, **out;
         bind_io(s, n, &in, &out);
-        ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, out, &s->plan->cand[i], s->state[i], s->scratch, err};
+        ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, out, &s->plan->cand[i], s->state[i], s->scratch, err, 0};
         int rc = s->plan->cand[i].family->run(&ctx);
         if (rc != FT_OK) return rc;
     }

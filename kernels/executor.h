@@ -13,6 +13,16 @@ typedef struct ft_session ft_session;
 int ft_session_create(const ft_graph *g, ft_session **out, ft_error *err);
 /* With the caller's plan, borrowed: it must outlive the session. */
 int ft_session_create_with_plan(const ft_graph *g, const ft_plan *p, ft_session **out, ft_error *err);
+
+enum {
+    /* Free each constant's bytes as soon as every kernel reading it has re-laid it out into its own
+     * state (pre-packed weights), so the weights are not held twice. The graph then serves this
+     * session only. */
+    FT_SESSION_FREE_REPACKED = 1u << 0
+};
+int ft_session_create_ex(ft_graph *g, const ft_plan *p, unsigned flags, ft_session **out, ft_error *err);
+/* Bytes of constants freed by FT_SESSION_FREE_REPACKED. */
+size_t ft_session_freed_constant_bytes(const ft_session *s);
 void ft_session_destroy(ft_session *s);
 /* Copies input i's bytes (dtype and shape must match the graph input). */
 int ft_session_set_input(ft_session *s, int i, const ft_tensor *value, ft_error *err);

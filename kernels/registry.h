@@ -75,6 +75,9 @@ typedef struct ft_kernel_ctx {
     void *state;   /* what prepare returned (pre-packed weights...), NULL if none */
     void *scratch; /* scratch_bytes from prepare, 64-byte aligned, owned by the caller */
     ft_error *err;
+    /* Set by prepare: bit j when input j is a constant the kernel copied (re-laid out) into its state
+     * and will never read again, so the runtime may free the original bytes. */
+    unsigned released;
 } ft_kernel_ctx;
 
 typedef struct ft_kernel_family {

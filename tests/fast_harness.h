@@ -105,7 +105,7 @@ static inline double fh_check_candidate(oh_case *c, const ft_candidate *cand, in
     int64_t n_out = ft_shape_numel(&outt.shape);
     outt.data = fh_alloc_f32(n_out, NAN);
     ft_error err = {0};
-    ft_kernel_ctx ctx = {&c->node, c->n_in, 1, in, out, cand, NULL, NULL, &err};
+    ft_kernel_ctx ctx = {&c->node, c->n_in, 1, in, out, cand, NULL, NULL, &err, 0};
     void *state = NULL;
     size_t scratch_bytes = 0;
     if (f->prepare) {

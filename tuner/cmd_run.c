@@ -204,7 +204,7 @@ int ft_cmd_run(int argc, char **argv)
         goto done;
     }
     ft_session *s = NULL;
-    rc = ft_session_create_with_plan(g, plan, &s, &err);
+    rc = ft_session_create_ex(g, plan, FT_SESSION_FREE_REPACKED, &s, &err);
     if (rc != FT_OK) {
         ft_plan_destroy(plan);
         ft_graph_destroy(g);

@@ -223,7 +223,7 @@ int ft_trial_create(const ft_trial_ref *r, const ft_candidate *cand, ft_trial **
     }
     if (cand->family->prepare) {
         size_t scratch = 0;
-        ft_kernel_ctx ctx = {n, r->n_in, r->n_out, t->in_ptr, t->out_ptr, &t->cand, NULL, NULL, err};
+        ft_kernel_ctx ctx = {n, r->n_in, r->n_out, t->in_ptr, t->out_ptr, &t->cand, NULL, NULL, err, 0};
         int rc = cand->family->prepare(&ctx, &t->state, &scratch);
         if (rc != FT_OK) {
             ft_trial_destroy(t);
@@ -244,7 +244,7 @@ nomem:
 int ft_trial_run(ft_trial *t, ft_error *err)
 {
     const ft_trial_ref *r = t->ref;
-    ft_kernel_ctx ctx = {r->node, r->n_in, r->n_out, t->in_ptr, t->out_ptr, &t->cand, t->state, t->scratch, err};
+    ft_kernel_ctx ctx = {r->node, r->n_in, r->n_out, t->in_ptr, t->out_ptr, &t->cand, t->state, t->scratch, err, 0};
     return t->cand.family->run(&ctx);
 }
 

@@ -171,6 +171,7 @@ static int cv_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
         cv_release(st);
         return ft_fail(ctx->err, rc, "node '%s' (Conv): candidate %s: %.700s", ctx->node->name, c->key, msg);
     }
+    if (n_packed && pl.variant != CV_WEIGHTS_A) ctx->released |= 1u << 1;
     *state = st;
     *scratch_bytes = (size_t)(pl.col_floats + pl.yt_floats) * sizeof(float) + st->ws_bytes;
     return FT_OK;
@@ -208,7 +209,7 @@ static int cv_run(ft_kernel_ctx *ctx)
     int rc = FT_OK;
     for (int64_t n = 0; n < g->n && rc == FT_OK; n++)
         for (int64_t gr = 0; gr < g->group && rc == FT_OK; gr++) {
-            const float *xg = x + (n * g->c + gr * pl->cg) * g->h * g->w, *wg = w + gr * pl->mg * pl->ck;
+            const float *xg = x + (n * g->c + gr * pl->cg) * g->h * g->w, *wg = w ? w + gr * pl->mg * pl->ck : NULL;
             const float *bg = bias ? bias + gr * pl->mg : NULL;
             float *yg = y + (n * g->m + gr * pl->mg) * pl->np;
             if (pl->variant == CV_WEIGHTS_A) {

@@ -96,6 +96,7 @@ static int gm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
         gm_release(st);
         return ft_fail(ctx->err, rc, "node '%s' (Gemm): candidate %s: %.700s", ctx->node->name, c->key, msg);
     }
+    if (st->packed) ctx->released |= 1u << 1;
     *state = st;
     *scratch_bytes = st->ws_bytes;
     return FT_OK;

@@ -218,6 +218,7 @@ static int mm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
         mm_release(st);
         return ft_fail(ctx->err, rc, "node '%s' (MatMul): candidate %s: %.700s", ctx->node->name, c->key, msg);
     }
+    if (s.prepack) ctx->released |= 1u << (g.swap ? 0 : 1);
     *state = st;
     *scratch_bytes = st->ws_bytes;
     return FT_OK;
