@@ -58,5 +58,6 @@ int ft_cmd_sweep(int argc, char **argv);
 int ft_cmd_solve(int argc, char **argv);
 int ft_cmd_plan(int argc, char **argv);
 int ft_cmd_db(int argc, char **argv);
+int ft_cmd_report(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const ft_command commands[] = {
     {"solve", ft_cmd_solve, "choose layouts, kernels and memory offsets from the measurements; write a plan file"},
     {"db", ft_cmd_db, "tuning databases: db machines DB | db export DB | db merge OUT IN..."},
     {"plan", ft_cmd_plan, "show a plan file (plan show FILE [--json])"},
+    {"report", ft_cmd_report, "compare tuning databases of one or more machines: HTML, gnuplot charts, summary.md"},
     {"candidates", ft_cmd_candidates, "print each op signature of a model and its candidate count"},
 };
 
