@@ -1,0 +1,71 @@
+/* fast_util.c - layout choices, reduction views and candidate helpers shared by the tuned families. */
+#include "fast_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "isa.h"
+
+int ft_fast_layout_choices(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out, int max)
+{
+    int n = 0;
+    if (max < 1) return 0;
+    ft_layout_identity(&out[n++], s->rank);
+    for (int k = 0; k < n_sets; k++) {
+        if (!sets[k]) continue;
+        for (int i = 0; i < sets[k]->n && i < 6; i++) {
+            const ft_layout *l = &sets[k]->l[i];
+            if (l->rank != s->rank || n == max) continue;
+            int dup = 0;
+            for (int j = 0; j < n && !dup; j++) dup = ft_layout_equivalent(&out[j], l, s);
+            if (!dup) out[n++] = *l;
+        }
+    }
+    return n;
+}
+
+int ft_fast_block_view(const ft_layout *l, const ft_shape *s, unsigned mask, int64_t *outer, int64_t *n,
+                       int64_t *inner)
+{
+    int first = -1, last = -1;
+    int64_t o = 1, k = 1, in = 1;
+    for (int p = 0; p < l->rank; p++) {
+        int ax = l->perm[p];
+        if (s->dims[ax] == 1 || !(mask & (1u << ax))) continue;
+        if (first < 0) first = p;
+        last = p;
+    }
+    for (int p = 0; p < l->rank; p++) {
+        int ax = l->perm[p];
+        int64_t d = s->dims[ax];
+        if (mask & (1u << ax)) {
+            k *= d;
+        } else if (d != 1) {
+            if (first >= 0 && p > first && p < last) return 0; /* a kept axis splits the block */
+            if (first >= 0 && p > last) in *= d;
+            else o *= d;
+        }
+    }
+    *outer = o;
+    *n = k;
+    *inner = in;
+    return 1;
+}
+
+int ft_fast_isas(int *isas)
+{
+    int n = 0;
+    for (int isa = FT_FAST_N_ISA - 1; isa >= 0; isa--)
+        if (ft_fast_isa_supported(isa)) isas[n++] = isa;
+    return n;
+}
+
+int ft_fast_push(ft_candidate_list *list, ft_candidate *c, ft_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->key, sizeof c->key, fmt, ap);
+    va_end(ap);
+    if (ft_candidate_list_push(list, c) != 0) return ft_fail(err, FT_ERR_NOMEM, "out of memory listing candidates");
+    return FT_OK;
+}
