@@ -1,4 +1,9 @@
-/* onnx_import.c - ONNX ModelProto (protobuf-c) to ft_graph: tensors, nodes, attributes, topological order. */
+/* onnx_import.c - ONNX ModelProto (protobuf-c) to ft_graph: tensors, nodes, attributes, topological order.
+ *
+ * Peak memory is the weights plus a little: protobuf-c unpacks a copy of the message from which
+ * every large raw_data has been cut out, and each of those is then copied from the file straight
+ * into its tensor, with the file's pages dropped from the mapping as they are copied.
+ */
 #include "onnx_import.h"
 
 #include "onnx_tensor.h"
@@ -23,6 +28,20 @@
 #define IMP_MAX_OPSETS 1000            /* opset_import entries */
 /* protobuf-c recurses once per nested message without a limit; 100 is the C++ runtime's default. */
 #define IMP_MAX_DEPTH 100
+/* raw_data of at least this many bytes stays out of the message protobuf-c unpacks and is copied
+ * from the file straight into its tensor: unpacking would hold a second copy of every weight. */
+#define IMP_BLOB_MIN 4096
+/* A raw_data left out is replaced by this many bytes: the blob's index and length, little-endian.
+ * Every genuine raw_data of this length is left out as well, so after unpacking a raw_data of
+ * this length is always a placeholder. */
+#define IMP_MARK_LEN 16
+/* Weights are copied, hashed and dropped from the file mapping this many bytes at a time. */
+#define IMP_CHUNK ((size_t)1 << 20)
+
+/* A raw_data left in the model file: where its bytes are. */
+typedef struct blob {
+    size_t off, len;
+} blob;
 
 typedef struct importer {
     ft_graph *g;
@@ -36,6 +55,11 @@ typedef struct importer {
     int *src;        /* per tensor: file index of the node that writes it, -1 = input or initializer */
     char *listed;    /* per tensor: already named in graph.input */
     const Onnx__NodeProto **proto; /* per kept node (file order): its NodeProto */
+    const uint8_t *bytes;  /* the model file, where the blobs are */
+    size_t n_bytes;
+    const blob *blobs;
+    size_t n_blobs;
+    int release;     /* bytes is a private file mapping whose pages may be dropped once copied */
 } importer;
 
 /* ---------- names ---------- */
@@ -85,6 +109,52 @@ static void node_label(const Onnx__NodeProto *np, size_t idx, char *buf, size_t 
 {
     if (np->name && *np->name) snprintf(buf, n, "%s", np->name);
     else snprintf(buf, n, "%s_%zu", np->op_type ? np->op_type : "", idx);
+}
+
+/* ---------- weights left in the file ---------- */
+
+/* Drops the pages of a private file mapping that hold [off, off + n): they are clean copies of the
+ * page cache, so a later read faults them back in, and until then they no longer count in RSS. */
+static void release_pages(const uint8_t *map, size_t map_len, size_t off, size_t n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t page = pg > 0 ? (size_t)pg : 4096;
+    size_t start = off / page * page, end = off + n < map_len ? off + n : map_len;
+    if (end > start) (void)madvise((void *)(uintptr_t)(map + start), end - start, MADV_DONTNEED);
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* Gives a tensor whose raw_data was left in the file its bytes, in a 64-byte aligned buffer that
+ * ft_onnx_tensor_decode then takes over. The copy goes a chunk at a time, each chunk's file pages
+ * dropped right after, so a large weight never sits in memory twice. */
+static int restore_raw_data(importer *im, Onnx__TensorProto *tp, const char *label)
+{
+    if (!tp->has_raw_data || tp->raw_data.len != IMP_MARK_LEN) return FT_OK;
+    uint64_t k = load_le64(tp->raw_data.data), len = load_le64(tp->raw_data.data + 8);
+    if (k >= im->n_blobs || im->blobs[k].len != len)
+        return ft_fail(im->err, FT_ERR_FAIL, "%s: %s: internal error: raw_data placeholder %llu does not match",
+                       im->file, label, (unsigned long long)k);
+    const blob *b = &im->blobs[k];
+    uint8_t *dst = aligned_alloc(64, (b->len + 63) & ~(size_t)63);
+    if (!dst) return ft_fail(im->err, FT_ERR_NOMEM, "%s: %s: out of memory (%zu bytes)", im->file, label, b->len);
+    for (size_t done = 0; done < b->len;) {
+        /* chunks end on page boundaries so no page is dropped while the next chunk still needs it */
+        size_t end = (b->off + done + IMP_CHUNK) / IMP_CHUNK * IMP_CHUNK - b->off;
+        if (end > b->len) end = b->len;
+        memcpy(dst + done, im->bytes + b->off + done, end - done);
+        if (im->release) release_pages(im->bytes, im->n_bytes, b->off + done, end - done);
+        done = end;
+    }
+    free(tp->raw_data.data);
+    tp->raw_data.data = dst;
+    tp->raw_data.len = b->len;
+    return FT_OK;
 }
 
 /* ---------- tensors ---------- */
@@ -174,6 +244,7 @@ static int import_initializers(importer *im)
         if ((rc = new_tensor(im, tp->name, &t))) return rc;
         char label[IMP_MAX_NAME + 32];
         snprintf(label, sizeof label, "initializer '%s'", tp->name);
+        if ((rc = restore_raw_data(im, tp, label))) return rc;
         rc = ft_onnx_tensor_decode(tp, im->file, label, im->g->dir, &im->g->tensors[t], im->err);
         if (rc) return rc;
     }
@@ -334,6 +405,7 @@ static int parse_attr(importer *im, const char *nname, const char *op, Onnx__Att
         a->t->alias_of = -1;
         a->t->name = strdup(ap->t->name && !name_too_long(ap->t->name) ? ap->t->name : "");
         if (!a->t->name) return ft_fail(im->err, FT_ERR_NOMEM, "%s: out of memory", im->file);
+        if ((rc = restore_raw_data(im, ap->t, ctx))) return rc;
         if ((rc = ft_onnx_tensor_decode(ap->t, im->file, ctx, im->g->dir, a->t, im->err))) return rc;
         break;
     case FT_ATTR_GRAPH:
@@ -842,36 +914,210 @@ static int pb_depth_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, si
     return 1;
 }
 
-int ft_onnx_load_buffer(const uint8_t *buf, size_t len, const char *name, const char *dir, ft_graph **out,
-                        ft_error *err)
+/* ---------- the message without its weights ---------- */
+
+/* The messages on the way from a ModelProto to the TensorProtos the importer decodes. */
+enum { PB_MODEL, PB_GRAPH, PB_NODE, PB_ATTR, PB_TENSOR, PB_OTHER };
+
+/* What a length-delimited field of a message at `level` holds. */
+static int pb_child(int level, uint64_t field)
 {
-    const char *file = name ? name : "<memory>";
-    *out = NULL;
-    if (len == 0 || !buf) return ft_fail(err, FT_ERR_INPUT, "%s: empty file, not an ONNX model", file);
-    if (!pb_depth_ok(&onnx__model_proto__descriptor, buf, len, 1))
-        return ft_fail(err, FT_ERR_INPUT, "%s: not a valid ONNX model (messages nested more than %d deep)", file,
-                       IMP_MAX_DEPTH);
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-    if (!m) return ft_fail(err, FT_ERR_INPUT, "%s: not a valid ONNX model (malformed or truncated protobuf)", file);
-    ft_graph *g = ft_graph_create();
-    int rc = FT_OK;
-    if (!g || !(g->path = strdup(file)) || (dir && !(g->dir = strdup(dir)))) {
-        rc = ft_fail(err, FT_ERR_NOMEM, "%s: out of memory", file);
-    } else {
-        ft_sha256(buf, len, g->digest);
+    switch (level) {
+    case PB_MODEL: return field == 7 ? PB_GRAPH : PB_OTHER;              /* ModelProto.graph */
+    case PB_GRAPH: return field == 1 ? PB_NODE : field == 5 ? PB_TENSOR : PB_OTHER; /* node, initializer */
+    case PB_NODE: return field == 5 ? PB_ATTR : PB_OTHER;                /* NodeProto.attribute */
+    case PB_ATTR: return field == 5 ? PB_TENSOR : PB_OTHER;              /* AttributeProto.t */
+    default: return PB_OTHER;
+    }
+}
+
+/* A varint of at most 10 bytes from p[*i..n); 0 when it runs past n or is longer. */
+static int pb_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int k = 0; k < 10 && *i < n; k++) {
+        uint8_t b = p[(*i)++];
+        x |= (uint64_t)(b & 0x7f) << (7 * k);
+        if (!(b & 0x80)) {
+            *v = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static size_t pb_put_varint(uint8_t *dst, uint64_t v)
+{
+    size_t k = 0;
+    do {
+        dst[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return k;
+}
+
+typedef struct stripper {
+    const uint8_t *file; /* the whole model, for blob offsets */
+    uint8_t *out;        /* the message being written */
+    size_t n, cap;
+    blob *blobs;
+    size_t n_blobs, cap_blobs;
+} stripper;
+
+static int st_reserve(stripper *s, size_t extra)
+{
+    if (s->cap - s->n >= extra) return FT_OK;
+    size_t cap = s->cap ? s->cap : 65536;
+    while (cap - s->n < extra) {
+        if (cap > SIZE_MAX / 2) return FT_ERR_NOMEM;
+        cap *= 2;
+    }
+    uint8_t *p = realloc(s->out, cap);
+    if (!p) return FT_ERR_NOMEM;
+    s->out = p;
+    s->cap = cap;
+    return FT_OK;
+}
+
+static int st_put(stripper *s, const uint8_t *p, size_t n)
+{
+    int rc = st_reserve(s, n);
+    if (rc) return rc;
+    if (n) memcpy(s->out + s->n, p, n);
+    s->n += n;
+    return FT_OK;
+}
+
+/* Writes raw_data's key and a placeholder for the blob at p[0..len) in place of its bytes. */
+static int st_blob(stripper *s, const uint8_t *key, size_t key_len, const uint8_t *p, size_t len)
+{
+    if (s->n_blobs == s->cap_blobs) {
+        size_t cap = s->cap_blobs ? 2 * s->cap_blobs : 64;
+        blob *b = realloc(s->blobs, cap * sizeof *b);
+        if (!b) return FT_ERR_NOMEM;
+        s->blobs = b;
+        s->cap_blobs = cap;
+    }
+    uint8_t mark[1 + IMP_MARK_LEN];
+    uint64_t v[2] = {s->n_blobs, len};
+    mark[0] = IMP_MARK_LEN;
+    for (int i = 0; i < IMP_MARK_LEN; i++) mark[1 + i] = (uint8_t)(v[i / 8] >> (8 * (i % 8)));
+    int rc = st_put(s, key, key_len);
+    if (!rc) rc = st_put(s, mark, sizeof mark);
+    if (rc) return rc;
+    s->blobs[s->n_blobs].off = (size_t)(p - s->file);
+    s->blobs[s->n_blobs].len = len;
+    s->n_blobs++;
+    return FT_OK;
+}
+
+/* Copies the message p[0..n) at `level`, leaving out large raw_data and re-encoding the length of
+ * every message on the way to one. Levels only go down (PB_TENSOR has no children), so this
+ * recurses at most four deep. FT_ERR_INPUT when the wire format is malformed or cut short. */
+static int strip_message(stripper *s, int level, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i, key_end;
+        uint64_t key, len;
+        int rc;
+        if (!pb_varint(p, n, &i, &key)) return FT_ERR_INPUT;
+        key_end = i;
+        switch (key & 7) {
+        case 0:
+            if (!pb_varint(p, n, &i, &len)) return FT_ERR_INPUT;
+            break;
+        case 1:
+            if (n - i < 8) return FT_ERR_INPUT;
+            i += 8;
+            break;
+        case 5:
+            if (n - i < 4) return FT_ERR_INPUT;
+            i += 4;
+            break;
+        case 2: {
+            if (!pb_varint(p, n, &i, &len) || len > n - i) return FT_ERR_INPUT;
+            const uint8_t *body = p + i;
+            i += (size_t)len;
+            int child = pb_child(level, key >> 3);
+            if (child != PB_OTHER) {
+                /* the body is written after room for the longest length prefix, then moved back
+                 * next to the prefix it turned out to need */
+                if ((rc = st_put(s, p + start, key_end - start)) || (rc = st_reserve(s, 10))) return rc;
+                size_t at = s->n;
+                s->n += 10;
+                if ((rc = strip_message(s, child, body, (size_t)len))) return rc;
+                size_t body_len = s->n - at - 10, k = pb_put_varint(s->out + at, body_len);
+                memmove(s->out + at + k, s->out + at + 10, body_len);
+                s->n = at + k + body_len;
+                continue;
+            }
+            if (level == PB_TENSOR && key >> 3 == 9 && (len >= IMP_BLOB_MIN || len == IMP_MARK_LEN)) {
+                if ((rc = st_blob(s, p + start, key_end - start, body, (size_t)len))) return rc;
+                continue;
+            }
+            break;
+        }
+        default:
+            /* groups (3, 4), which protobuf-c refuses as well, and wire types that do not exist */
+            return FT_ERR_INPUT;
+        }
+        if ((rc = st_put(s, p + start, i - start))) return rc;
+    }
+    return FT_OK;
+}
+
+/* Imports the model in buf. digest is the file's SHA-256; release says that buf is a private file
+ * mapping whose pages may be dropped once read. */
+static int load_model(const uint8_t *buf, size_t len, const char *file, const char *dir, int release,
+                      const uint8_t digest[32], ft_graph **out, ft_error *err)
+{
+    stripper s;
+    memset(&s, 0, sizeof s);
+    s.file = buf;
+    int rc = strip_message(&s, PB_MODEL, buf, len);
+    /* the scan touched every page that holds a header; none is needed again but the blobs' */
+    if (release) release_pages(buf, len, 0, len);
+    if (rc == FT_ERR_INPUT)
+        rc = ft_fail(err, rc, "%s: not a valid ONNX model (malformed or truncated protobuf)", file);
+    else if (rc)
+        rc = ft_fail(err, rc, "%s: out of memory", file);
+    else if (!pb_depth_ok(&onnx__model_proto__descriptor, s.out, s.n, 1))
+        rc = ft_fail(err, FT_ERR_INPUT, "%s: not a valid ONNX model (messages nested more than %d deep)", file,
+                     IMP_MAX_DEPTH);
+    Onnx__ModelProto *m = NULL;
+    if (!rc) {
+        m = onnx__model_proto__unpack(NULL, s.n, s.out);
+        if (!m) rc = ft_fail(err, FT_ERR_INPUT, "%s: not a valid ONNX model (malformed or truncated protobuf)", file);
+    }
+    free(s.out);
+    ft_graph *g = NULL;
+    if (!rc) {
+        g = ft_graph_create();
+        if (!g || !(g->path = strdup(file)) || (dir && !(g->dir = strdup(dir))))
+            rc = ft_fail(err, FT_ERR_NOMEM, "%s: out of memory", file);
+    }
+    if (!rc) {
+        memcpy(g->digest, digest, 32);
         importer im;
         memset(&im, 0, sizeof im);
         im.g = g;
         im.file = file;
         im.err = err;
         im.m = m;
+        im.bytes = buf;
+        im.n_bytes = len;
+        im.blobs = s.blobs;
+        im.n_blobs = s.n_blobs;
+        im.release = release;
         rc = import_model(&im);
         free(im.slots);
         free(im.src);
         free(im.listed);
         free(im.proto);
     }
-    onnx__model_proto__free_unpacked(m, NULL);
+    if (m) onnx__model_proto__free_unpacked(m, NULL);
+    free(s.blobs);
     if (rc != FT_OK) {
         ft_graph_destroy(g);
         return rc;
@@ -880,10 +1126,22 @@ int ft_onnx_load_buffer(const uint8_t *buf, size_t len, const char *name, const 
     return FT_OK;
 }
 
+int ft_onnx_load_buffer(const uint8_t *buf, size_t len, const char *name, const char *dir, ft_graph **out,
+                        ft_error *err)
+{
+    const char *file = name ? name : "<memory>";
+    *out = NULL;
+    if (len == 0 || !buf) return ft_fail(err, FT_ERR_INPUT, "%s: empty file, not an ONNX model", file);
+    uint8_t digest[32];
+    ft_sha256(buf, len, digest);
+    return load_model(buf, len, file, dir, 0, digest, out, err);
+}
+
 int ft_onnx_load(const char *path, ft_graph **out, ft_error *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever; it is refused below instead. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ft_fail(err, errno == ENOENT || errno == ENOTDIR ? FT_ERR_INPUT : FT_ERR_FAIL, "%s: cannot open: %s",
                        path, strerror(errno));
@@ -906,10 +1164,22 @@ int ft_onnx_load(const char *path, ft_graph **out, ft_error *err)
         return ft_fail(err, FT_ERR_INPUT, "%s: too large for this machine", path);
     }
     size_t len = (size_t)st.st_size;
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    uint8_t *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
     if (map == MAP_FAILED) return ft_fail(err, FT_ERR_FAIL, "%s: cannot map: %s", path, strerror(e));
+
+    /* Hashed a chunk at a time with each chunk's pages dropped after, so hashing does not fill RSS
+     * with the file; the page cache keeps the bytes warm for the copies that follow. */
+    ft_sha256_ctx hc;
+    ft_sha256_init(&hc);
+    for (size_t off = 0; off < len; off += IMP_CHUNK) {
+        size_t n = len - off < IMP_CHUNK ? len - off : IMP_CHUNK;
+        ft_sha256_update(&hc, map + off, n);
+        release_pages(map, len, off, n);
+    }
+    uint8_t digest[32];
+    ft_sha256_final(&hc, digest);
 
     /* External data is resolved against the model's own folder. */
     char *dir = strdup(path);
@@ -921,7 +1191,7 @@ int ft_onnx_load(const char *path, ft_graph **out, ft_error *err)
         if (!slash) strcpy(dir, ".");
         else if (slash == dir) dir[1] = 0;
         else *slash = 0;
-        rc = ft_onnx_load_buffer(map, len, path, dir, out, err);
+        rc = load_model(map, len, path, dir, 1, digest, out, err);
     }
     free(dir);
     munmap(map, len);

@@ -240,16 +240,43 @@ int ft_graph_prepare(ft_graph *g, ft_error *err)
     rc = check_inputs_static(g, err);
     if (rc != FT_OK) return rc;
     char *drop = calloc((size_t)g->n_nodes + 1, 1);
-    if (!drop) return ft_fail(err, FT_ERR_NOMEM, "out of memory");
+    /* Constants are freed as soon as their last reader has been folded (PyTorch exports transpose
+     * every weight at load time: without this the model would be held twice while preparing). */
+    int *pending = calloc((size_t)g->n_tensors + 1, sizeof *pending);
+    char *runtime_reader = calloc((size_t)g->n_tensors + 1, 1);
+    if (!drop || !pending || !runtime_reader) {
+        free(drop);
+        free(pending);
+        free(runtime_reader);
+        return ft_fail(err, FT_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] >= 0) pending[g->nodes[i].in[j]]++;
     for (int i = 0; i < g->n_nodes; i++) {
         int folded = 0;
-        rc = infer_and_fold(g, &g->nodes[i], &folded, err);
+        ft_node *n = &g->nodes[i];
+        rc = infer_and_fold(g, n, &folded, err);
         if (rc != FT_OK) {
             free(drop);
+            free(pending);
+            free(runtime_reader);
             return rc;
         }
         drop[i] = (char)folded;
+        for (int j = 0; j < n->n_in; j++) {
+            int t = n->in[j];
+            if (t < 0) continue;
+            if (!folded) runtime_reader[t] = 1;
+            ft_tensor *x = &g->tensors[t];
+            if (--pending[t] == 0 && !runtime_reader[t] && (x->flags & FT_T_CONST) && !(x->flags & FT_T_OUTPUT)) {
+                free(x->data);
+                x->data = NULL;
+            }
+        }
     }
+    free(pending);
+    free(runtime_reader);
     rc = compact(g, drop);
     free(drop);
     if (rc != FT_OK) return ft_fail(err, rc, "out of memory");
