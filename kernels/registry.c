@@ -18,7 +18,7 @@ void ft_layout_identity(ft_layout *l, int rank)
 {
     memset(l, 0, sizeof *l);
     l->rank = rank;
-    for (int i = 0; i < rank; i++) l->perm[i] = (uint8_t)i;
+    for (int i = 0; i < rank && i < FT_MAX_RANK; i++) l->perm[i] = (uint8_t)i;
 }
 
 int ft_layout_is_identity(const ft_layout *l)
@@ -78,7 +78,7 @@ void ft_layout_after_transpose(const ft_layout *in, const int64_t *perm, ft_layo
     int inv[FT_MAX_RANK] = {0};
     for (int j = 0; j < in->rank; j++) inv[perm[j]] = j;
     out->rank = in->rank;
-    for (int p = 0; p < in->rank; p++) out->perm[p] = (uint8_t)inv[in->perm[p]];
+    for (int p = 0; p < in->rank && p < FT_MAX_RANK; p++) out->perm[p] = (uint8_t)inv[in->perm[p]];
 }
 
 int ft_candidate_list_push(ft_candidate_list *l, const ft_candidate *c)

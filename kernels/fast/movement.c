@@ -39,9 +39,10 @@ static int push_conversions(ft_candidate_list *list, ft_candidate *c, const ft_l
     int kind = ft_reorder_describe(src, dst, s, &rows, &cols);
     if (kind < 0) return FT_OK;
     if (kind == 0) {
-        ft_reorder_knobs k = ft_reorder_default_knobs();
-        c->params[0] = k.isa;
-        c->params[1] = k.tile;
+        /* a row copy uses no ISA: params that name none keep the key's meaning the same on every
+         * machine, so databases of different machines merge */
+        c->params[0] = FT_FAST_SCALAR;
+        c->params[1] = FT_REORDER_DEFAULT_TILE;
         c->params[2] = 0;
         return ft_fast_push(list, c, err, "%s/copy%s", prefix, suffix);
     }

@@ -7,11 +7,18 @@
 
 #include "gemm_ukernel.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 /* Widest ISA first, so the first runnable table is the default. */
 static const ft_gemm_ukernel *const isa_tables[] = {
 #if defined(__x86_64__)
     ft_f32_gemm_ukernels_avx512,
     ft_f32_gemm_ukernels_avx2,
+#endif
+#if defined(__aarch64__)
+    ft_f32_gemm_ukernels_neon,
 #endif
     ft_f32_gemm_ukernels_scalar,
 };
@@ -41,6 +48,15 @@ int ft_gemm_isa_supported(int isa)
     case FT_GEMM_ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
 #endif
+#if defined(__aarch64__)
+    /* Advanced SIMD is part of the Linux AArch64 ABI; the kernel still reports it in HWCAP. */
+    case FT_GEMM_ISA_NEON:
+#if defined(__linux__)
+        return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#else
+        return 1;
+#endif
+#endif
     default:
         return 0;
     }
@@ -53,6 +69,7 @@ const char *ft_gemm_isa_name(int isa)
     case FT_GEMM_ISA_SCALAR: return "scalar";
     case FT_GEMM_ISA_AVX2: return "avx2";
     case FT_GEMM_ISA_AVX512: return "avx512";
+    case FT_GEMM_ISA_NEON: return "neon";
     default: return "?";
     }
 }
@@ -147,7 +164,7 @@ int ft_gemm_params_resolve(const ft_gemm_params *p, int64_t M, int64_t N, int64_
         for (int t = 0; t < N_ISA_TABLES && q.isa == FT_GEMM_ISA_AUTO; t++)
             if (ft_gemm_isa_supported(isa_tables[t][0].info.isa))
                 q.isa = isa_tables[t][0].info.isa;
-    } else if (q.isa < FT_GEMM_ISA_SCALAR || q.isa > FT_GEMM_ISA_AVX512) {
+    } else if (q.isa < FT_GEMM_ISA_SCALAR || q.isa > FT_GEMM_ISA_NEON) {
         return ft_fail(err, FT_ERR_INPUT, "sgemm: unknown isa %d", q.isa);
     }
     if (!ft_gemm_isa_supported(q.isa))
@@ -271,6 +288,10 @@ static ft_f32_transpose_fn transpose_for(int isa)
         return ft_f32_transpose_avx512;
     if (isa == FT_GEMM_ISA_AVX2)
         return ft_f32_transpose_avx2;
+#endif
+#if defined(__aarch64__)
+    if (isa == FT_GEMM_ISA_NEON)
+        return ft_f32_transpose_neon;
 #endif
     (void)isa;
     return ft_f32_transpose_scalar;

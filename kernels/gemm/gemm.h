@@ -18,7 +18,8 @@ typedef enum ft_gemm_isa {
     FT_GEMM_ISA_AUTO = 0,   /* the widest ISA this CPU runs */
     FT_GEMM_ISA_SCALAR = 1, /* portable C, any CPU */
     FT_GEMM_ISA_AVX2 = 2,   /* x86-64 AVX2 + FMA */
-    FT_GEMM_ISA_AVX512 = 3  /* x86-64 AVX-512F + FMA */
+    FT_GEMM_ISA_AVX512 = 3, /* x86-64 AVX-512F + FMA */
+    FT_GEMM_ISA_NEON = 4    /* AArch64 Advanced SIMD (NEON), with its fused multiply-add */
 } ft_gemm_isa;
 
 typedef enum ft_gemm_loop_order {
@@ -59,7 +60,7 @@ typedef struct ft_gemm_ukernel_info {
 
 /* 1 if this build contains kernels for isa and the CPU (and OS) can run them. */
 int ft_gemm_isa_supported(int isa);
-/* "auto", "scalar", "avx2", "avx512", or "?" for an unknown value. */
+/* "auto", "scalar", "avx2", "avx512", "neon", or "?" for an unknown value. */
 const char *ft_gemm_isa_name(int isa);
 
 /* The microkernels this build contains that this CPU can run, widest ISA first. A tuner lists

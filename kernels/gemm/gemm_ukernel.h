@@ -36,6 +36,10 @@ void ft_f32_transpose_avx2(const float *src, int64_t lds, int64_t rows, int64_t 
 void ft_f32_transpose_avx512(const float *src, int64_t lds, int64_t rows, int64_t cols, float *dst,
                              int64_t ldd);
 #endif
+#if defined(__aarch64__)
+void ft_f32_transpose_neon(const float *src, int64_t lds, int64_t rows, int64_t cols, float *dst,
+                           int64_t ldd);
+#endif
 
 /* Each ISA file exports one table, terminated by an entry with fn == NULL, in order of preference
  * (fastest on large problems first): the default schedule takes the first tile that pads the
@@ -44,6 +48,9 @@ extern const ft_gemm_ukernel ft_f32_gemm_ukernels_scalar[];
 #if defined(__x86_64__)
 extern const ft_gemm_ukernel ft_f32_gemm_ukernels_avx2[];
 extern const ft_gemm_ukernel ft_f32_gemm_ukernels_avx512[];
+#endif
+#if defined(__aarch64__)
+extern const ft_gemm_ukernel ft_f32_gemm_ukernels_neon[];
 #endif
 
 #endif
