@@ -446,6 +446,12 @@ int ft_planner_memory(const ft_graph *g, ft_plan *p, int algorithm, ft_memory_re
 {
     memset(rep, 0, sizeof *rep);
     int nt = g->n_tensors, steps = g->n_nodes;
+    /* the no-reuse figure is what `run --no-reuse` allocates: every non-view activation its own bytes */
+    for (int t = 0; t < nt; t++) {
+        const ft_tensor *x = &g->tensors[t];
+        if ((x->flags & FT_T_CONST) || p->alias_of[t] >= 0 || (x->producer < 0 && !(x->flags & FT_T_INPUT))) continue;
+        rep->no_reuse_bytes += (ft_tensor_nbytes(x) + FT_ALIGN - 1) & ~(size_t)(FT_ALIGN - 1);
+    }
     if (algorithm != FT_MEMPLAN_NAIVE) {
         int rc = plan_in_place(g, p, err);
         if (rc != FT_OK) return rc;
@@ -504,12 +510,6 @@ int ft_planner_memory(const ft_graph *g, ft_plan *p, int algorithm, ft_memory_re
     int best_alg = algorithm;
     if (n > 0) {
         rc = ft_memplan_lower_bound(req, n, FT_ALIGN, &rep->lower_bound_bytes, err);
-        size_t naive = 0;
-        size_t *tmp = calloc((size_t)n + 1, sizeof *tmp);
-        if (!tmp) rc = ft_fail(err, FT_ERR_NOMEM, "out of memory");
-        if (rc == FT_OK) rc = ft_memplan(req, n, FT_MEMPLAN_NAIVE, FT_ALIGN, tmp, &naive, err);
-        rep->no_reuse_bytes = naive;
-        free(tmp);
         if (rc == FT_OK) rc = ft_memplan(req, n, algorithm, FT_ALIGN, off, &best, err);
         if (rc == FT_OK) rc = ft_memplan_validate(req, n, FT_ALIGN, off, best, err);
     }

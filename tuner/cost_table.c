@@ -51,9 +51,9 @@ int ft_cost_table_load(ft_db *db, const char *machine, const char *build_key, ft
                                           "(build %.12s): sweep again with this build",
                        ft_db_path(db), build_key);
     if (sqlite3_prepare_v2(h,
-                           "SELECT s.signature, c.key, m.median_s FROM measurements m "
+                           "SELECT s.signature, c.key, m.min_s FROM measurements m "
                            "JOIN candidates c ON c.id = m.candidate_id JOIN signatures s ON s.id = c.signature_id "
-                           "WHERE m.machine_id = ? AND m.build_id = ? AND m.status = 'OK' AND m.median_s IS NOT NULL",
+                           "WHERE m.machine_id = ? AND m.build_id = ? AND m.status = 'OK' AND m.min_s IS NOT NULL",
                            -1, &st, NULL) != SQLITE_OK)
         return ft_fail(err, FT_ERR_FAIL, "%s: %s", ft_db_path(db), sqlite3_errmsg(h));
     sqlite3_bind_int64(st, 1, machine_id);
@@ -78,7 +78,7 @@ int ft_cost_table_load(ft_db *db, const char *machine, const char *build_key, ft
         }
         snprintf(sk, len, "%s\x1f%s", sig, key);
         t->e[t->n].sig_key = sk;
-        t->e[t->n].median_s = sqlite3_column_double(st, 2);
+        t->e[t->n].seconds = sqlite3_column_double(st, 2);
         t->n++;
     }
     sqlite3_finalize(st);
@@ -104,7 +104,7 @@ double ft_cost_table_lookup(void *table, const char *signature, const char *key)
     ft_cost_entry probe = {sk, 0};
     const ft_cost_entry *hit = bsearch(&probe, t->e, (size_t)t->n, sizeof *t->e, cmp_entry);
     if (sk != stack) free(sk);
-    return hit ? hit->median_s : NAN;
+    return hit ? hit->seconds : NAN;
 }
 
 void ft_cost_table_free(ft_cost_table *t)

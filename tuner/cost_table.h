@@ -7,7 +7,7 @@
 
 typedef struct ft_cost_entry {
     char *sig_key; /* signature, '\x1f', candidate key */
-    double median_s;
+    double seconds;
 } ft_cost_entry;
 
 typedef struct ft_cost_table {
@@ -20,7 +20,9 @@ typedef struct ft_cost_table {
  * key and a description ("AuthenticAMD AMD EPYC ..."). */
 int ft_cost_table_load(ft_db *db, const char *machine, const char *build_key, ft_cost_table *t, char *machine_key,
                        char *desc, size_t desc_n, ft_error *err);
-/* An ft_cost_fn: the median seconds, or NAN when not measured OK. */
+/* An ft_cost_fn: the fastest sample's seconds per call, or NAN when not measured OK. The minimum,
+ * not the median, because interference from other work on the board only ever adds time: the
+ * minimum ranks kernels by what they cost, the median by how busy the machine was. */
 double ft_cost_table_lookup(void *table, const char *signature, const char *key);
 void ft_cost_table_free(ft_cost_table *t);
 
