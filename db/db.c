@@ -28,6 +28,9 @@ int ft_db_sqlerr(ft_db *db, ft_error *err, const char *what)
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
         return ft_fail(err, FT_ERR_INPUT, "%s: %s: the file is corrupt or not a database (%s)", db->path, what, msg);
     if (code == SQLITE_CONSTRAINT) return ft_fail(err, FT_ERR_INPUT, "%s: %s: %s", db->path, what, msg);
+    if (code == SQLITE_READONLY)
+        return ft_fail(err, FT_ERR_FAIL, "%s: %s: the file cannot be written (read-only file, folder or file system: %s)",
+                       db->path, what, msg);
     return ft_fail(err, FT_ERR_FAIL, "%s: %s: %s", db->path, what, msg);
 }
 
@@ -180,6 +183,36 @@ static int migrate(ft_db *db, int from, ft_error *err)
     return rc;
 }
 
+/* A damaged page shows only when a query happens to read it, so without this a sweep would go on
+ * writing into a corrupt file and a solve would silently miss the measurements on it. quick_check
+ * reads every page once (milliseconds for a tuning database) and refuses the damage up front. */
+static int quick_check(ft_db *db, ft_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = ft_db_prepare(db, "PRAGMA quick_check(3)", &st, err);
+    if (rc != FT_OK) return rc;
+    char what[512] = "";
+    int ok = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *row = ft_db_col_text(st, 0);
+        if (strcmp(row, "ok") == 0) {
+            ok = 1;
+            continue;
+        }
+        if (strncmp(row, "*** in database", 15) == 0) row = strchr(row, '\n') ? strchr(row, '\n') + 1 : "";
+        size_t n = strlen(what);
+        if (*row) snprintf(what + n, sizeof what - n, "%s%s", n ? "; " : "", row);
+    }
+    if (step != SQLITE_DONE) rc = ft_db_sqlerr(db, err, "checking the file");
+    else if (!ok || what[0])
+        rc = ft_fail(err, FT_ERR_INPUT,
+                     "%s: the file is corrupt (%s): nothing was written to it; restore a copy, or save what is "
+                     "left with sqlite3's .recover",
+                     db->path, what[0] ? what : "quick_check failed");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int open_checked(ft_db *db, int exists, ft_error *err)
 {
     int ro = (db->flags & FT_DB_READONLY) != 0;
@@ -219,8 +252,13 @@ static int open_checked(ft_db *db, int exists, ft_error *err)
                        "%s: schema version %d is older than this fluidtune's %d; opening it read-only cannot "
                        "migrate it (open it once for writing)",
                        db->path, version, FT_DB_SCHEMA_VERSION);
-    rc = ft_db_exec(db, "PRAGMA foreign_keys = ON", err);
+    rc = quick_check(db, err);
+    if (rc == FT_OK) rc = ft_db_exec(db, "PRAGMA foreign_keys = ON", err);
     if (rc != FT_OK || ro) return rc;
+    /* SQLite quietly opens a file it may not write read-only; say so before the first write does. */
+    if (sqlite3_db_readonly(db->h, "main") == 1)
+        return ft_fail(err, FT_ERR_FAIL, "%s: the file cannot be written (read-only file, folder or file system)",
+                       db->path);
     /* WAL lets readers (reports, a second shard) work while a sweep writes; synchronous=FULL makes
      * each committed measurement survive a power cut as well as a kill. */
     rc = ft_db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);

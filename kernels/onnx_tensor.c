@@ -141,7 +141,8 @@ static int read_external(const Onnx__TensorProto *tp, const char *file, const ch
                      file, label, location, rfile, rdir);
         goto done;
     }
-    fd = open(rfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO in the model's folder would block the open forever; it is refused below. */
+    fd = open(rfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         rc = ft_fail(err, FT_ERR_INPUT, "%s: %s: external data file '%s' cannot be opened: %s", file, label,

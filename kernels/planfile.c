@@ -2,6 +2,7 @@
 #include "planfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -201,8 +202,14 @@ done:
 int ft_planfile_read(const char *path, ft_planfile **out, ft_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ft_fail(err, FT_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever; it is refused below instead. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return ft_fail(err, FT_ERR_INPUT, "%s: cannot open: %s", path, strerror(e));
+    }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > FT_PLAN_MAX_BYTES) {
         fclose(f);
@@ -377,6 +384,77 @@ static int permute_nodes(ft_graph *g, const int *order, ft_error *err)
     return FT_OK;
 }
 
+/* The plan's candidate for node n must be one that this build and CPU offer for it: its family's
+ * enumeration, given the plan's layouts as the layouts worth trying, yields the same key with the same
+ * knobs and layouts. Kernels trust their knobs and layouts (tile sizes, ISA, operation codes), so a
+ * plan file that was tampered with, or made for a CPU with other instruction sets, stops here. */
+static int check_candidate(const ft_graph *g, const ft_node *n, const ft_candidate *c, ft_error *err)
+{
+    const ft_kernel_family *f = c->family;
+    if (f != &ft_family_reference && strcmp(f->op_type, n->op_type) != 0)
+        return ft_fail(err, FT_ERR_INPUT, "plan: node '%s' (%s) uses kernel family '%s', which implements %s", n->name,
+                       n->op_type, f->name, f->op_type);
+    if (n->n_in > FT_MAX_IO)
+        return ft_fail(err, FT_ERR_INPUT, "plan: node '%s' (%s) has more than %d inputs", n->name, n->op_type, FT_MAX_IO);
+    ft_tensor *io[FT_MAX_IO + 64];
+    if (n->n_in + n->n_out > (int)(sizeof io / sizeof io[0]))
+        return ft_fail(err, FT_ERR_INPUT, "plan: node '%s' (%s) has too many outputs", n->name, n->op_type);
+    ft_tensor **in = io, **outs = io + n->n_in;
+    for (int j = 0; j < n->n_in; j++) in[j] = n->in[j] >= 0 ? &g->tensors[n->in[j]] : NULL;
+    for (int j = 0; j < n->n_out; j++) outs[j] = n->out[j] >= 0 ? &g->tensors[n->out[j]] : NULL;
+    ft_candidate_list l;
+    memset(&l, 0, sizeof l);
+    for (int j = 0; j < c->n_in; j++) {
+        l.in_hints[j].n = 1;
+        l.in_hints[j].l[0] = c->in_layout[j];
+    }
+    l.out_hints.n = 1;
+    l.out_hints.l[0] = c->out_layout;
+    ft_error ignored = {0};
+    int found = 0;
+    if (f->enumerate(n, in, outs, &l, &ignored) == FT_OK) {
+        for (int i = 0; i < l.n && !found; i++) {
+            const ft_candidate *e = &l.items[i];
+            if (strcmp(e->key, c->key) != 0 || memcmp(e->params, c->params, sizeof c->params) != 0 ||
+                e->n_in != c->n_in || !ft_layout_equal(&e->out_layout, &c->out_layout))
+                continue;
+            found = 1;
+            for (int j = 0; j < c->n_in; j++)
+                if (in[j] && !ft_layout_equal(&e->in_layout[j], &c->in_layout[j])) found = 0;
+        }
+    }
+    ft_candidate_list_free(&l);
+    if (!found)
+        return ft_fail(err, FT_ERR_INPUT,
+                       "plan: node '%s' (%s): kernel '%s' of family '%s' with these knobs and layouts is not one this "
+                       "build offers for it on this CPU (a plan from a machine with other instruction sets, or a "
+                       "modified file): solve again",
+                       n->name, n->op_type, c->key, f->name);
+    return FT_OK;
+}
+
+/* A tensor that lives in another's bytes must fit in them, must not be written into a constant, and
+ * the chain of aliases must end: kernels write a tensor's full size wherever it is placed. */
+static int check_alias(const ft_graph *g, const ft_plan *p, int t, ft_error *err)
+{
+    if (p->alias_of[t] < 0) return FT_OK;
+    const ft_tensor *x = &g->tensors[t];
+    int root = ft_plan_root(p, t);
+    if (p->alias_of[root] >= 0)
+        return ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s' is in a cycle of aliases", x->name);
+    const ft_tensor *r = &g->tensors[root];
+    size_t need = ft_tensor_nbytes(x), have = ft_tensor_nbytes(r);
+    if (need > have)
+        return ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s' (%zu bytes) cannot live in the bytes of '%s' (%zu bytes)",
+                       x->name, need, r->name, have);
+    /* A view of a constant (when the graph made it one) reads the constant; anything else would write it. */
+    int graph_view = (x->flags & FT_T_VIEW) && p->alias_of[t] == x->alias_of;
+    if ((r->flags & FT_T_CONST) && !graph_view)
+        return ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s' would be written into the bytes of constant '%s'", x->name,
+                       r->name);
+    return FT_OK;
+}
+
 int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_error *err)
 {
     *out = NULL;
@@ -470,8 +548,11 @@ int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_erro
             if (read_layout(np->in_layout[j], rank, &c->in_layout[j]) != 0)
                 rc = ft_fail(err, FT_ERR_INPUT, "plan: node '%s' input %d: bad layout", n->name, j);
         }
+        if (rc == FT_OK && (n->n_out < 1 || n->out[0] < 0))
+            rc = ft_fail(err, FT_ERR_INPUT, "plan: node '%s' has no output", n->name);
         if (rc == FT_OK && read_layout(np->out_layout, g->tensors[n->out[0]].shape.rank, &c->out_layout) != 0)
             rc = ft_fail(err, FT_ERR_INPUT, "plan: node '%s': bad output layout", n->name);
+        if (rc == FT_OK) rc = check_candidate(g, n, c, err);
     }
     for (size_t i = 0; i < m->n_tensors && rc == FT_OK; i++) {
         const Fluidtune__TensorPlan *tp = m->tensors[i];
@@ -495,10 +576,26 @@ int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_erro
             else p->offset[t] = (size_t)tp->offset;
         }
     }
+    /* Every activation in a slot of its own (64-byte aligned) bounds any plan's arena: a larger one
+     * would only make the runtime allocate what it never uses, a tampered file terabytes of it. */
+    if (rc == FT_OK) {
+        uint64_t bound = 0;
+        for (int t = 0; t < g->n_tensors; t++) {
+            const ft_tensor *x = &g->tensors[t];
+            if (!(x->flags & FT_T_CONST) && (x->producer >= 0 || (x->flags & FT_T_INPUT)))
+                bound += ((uint64_t)ft_tensor_nbytes(x) + 63) & ~(uint64_t)63;
+        }
+        if (m->arena_bytes > bound)
+            rc = ft_fail(err, FT_ERR_INPUT,
+                         "plan: an arena of %llu bytes is more than every activation of the model takes without "
+                         "reuse (%llu bytes)",
+                         (unsigned long long)m->arena_bytes, (unsigned long long)bound);
+    }
     p->arena_bytes = (size_t)m->arena_bytes;
     /* views of the graph stay views even when the plan does not list them */
     for (int t = 0; t < g->n_tensors && rc == FT_OK; t++)
         if ((g->tensors[t].flags & FT_T_VIEW) && p->alias_of[t] < 0) p->alias_of[t] = g->tensors[t].alias_of;
+    for (int t = 0; t < g->n_tensors && rc == FT_OK; t++) rc = check_alias(g, p, t, err);
     for (int t = 0; t < g->n_tensors && rc == FT_OK; t++) {
         const ft_tensor *x = &g->tensors[t];
         if ((x->flags & FT_T_CONST) || p->alias_of[t] >= 0) continue;

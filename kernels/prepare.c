@@ -8,8 +8,11 @@
 #include "ops.h"
 
 /* A folded constant larger than this is refused: folding must never be the way an absurd shape
- * turns into an allocation of many gigabytes. */
+ * turns into an allocation of many gigabytes. The fuzz build (fuzz/CMakeLists.txt) sets a lower
+ * bound that fits its memory limit. */
+#ifndef FT_MAX_FOLD_BYTES
 #define FT_MAX_FOLD_BYTES ((size_t)4 << 30)
+#endif
 
 int ft_graph_set_input_shape(ft_graph *g, const char *name, const ft_shape *shape, ft_error *err)
 {

@@ -17,7 +17,8 @@
 
 static int read_file(const char *path, uint8_t **out, size_t *len, ft_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever; it is refused below instead. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ft_fail(err, errno == ENOENT || errno == ENOTDIR ? FT_ERR_INPUT : FT_ERR_FAIL, "%s: cannot open: %s",
                        path, strerror(errno));

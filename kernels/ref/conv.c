@@ -8,6 +8,9 @@
 /* Windowed ops run on up to three spatial dims; fewer are padded with size-1 dims so that one loop
  * nest serves 1-D, 2-D and 3-D. */
 #define NS_MAX 3
+/* Upper bound of strides, dilations, pads and window sizes: far above any real model, and low enough
+ * that the geometry's sums and products of them and of dims (at most FT_MAX_NUMEL) fit in int64. */
+#define GEOM_MAX ((int64_t)1 << 31)
 
 typedef struct window_geom {
     int ns; /* spatial dims of the tensor, 1..NS_MAX */
@@ -25,6 +28,8 @@ static int geom_ints(const ft_op_ctx *ctx, const char *name, int ns, int64_t def
     for (int i = 0; i < ns; i++) {
         if (a[i] < min)
             return ft_op_fail(ctx, FT_ERR_INPUT, "attribute %s[%d] = %lld is below %d", name, i, (long long)a[i], min);
+        if (a[i] > GEOM_MAX)
+            return ft_op_fail(ctx, FT_ERR_INPUT, "attribute %s[%d] = %lld is above 2^31", name, i, (long long)a[i]);
         v[i] = a[i];
     }
     return FT_OK;
@@ -51,7 +56,8 @@ static int geom_plan(const ft_op_ctx *ctx, const ft_shape *x, const int64_t *ker
         return ft_op_fail(ctx, FT_ERR_INPUT, "auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", ap);
     for (int i = 0; i < ns; i++) {
         int64_t in = x->dims[2 + i], st = g->stride[i];
-        if (kernel[i] < 1) return ft_op_fail(ctx, FT_ERR_INPUT, "kernel dim %d is %lld", i, (long long)kernel[i]);
+        if (kernel[i] < 1 || kernel[i] > GEOM_MAX)
+            return ft_op_fail(ctx, FT_ERR_INPUT, "kernel dim %d is %lld (1..2^31)", i, (long long)kernel[i]);
         g->in[i] = in;
         g->k[i] = kernel[i];
         int64_t eff = g->dil[i] * (kernel[i] - 1) + 1;
