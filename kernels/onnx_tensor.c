@@ -83,8 +83,10 @@ static int path_climbs_out(const char *p)
     return 0;
 }
 
+/* Reads nbytes of external data into a buffer it allocates (*out) only once the file is known to
+ * hold them, so a shape that claims gigabytes against a small or forbidden file allocates nothing. */
 static int read_external(const Onnx__TensorProto *tp, const char *file, const char *label,
-                         const char *dir, void *dst, size_t nbytes, ft_error *err)
+                         const char *dir, size_t nbytes, void **out, ft_error *err)
 {
     const char *location = NULL, *s_offset = NULL, *s_length = NULL;
     for (size_t i = 0; i < tp->n_external_data; i++) {
@@ -117,6 +119,7 @@ static int read_external(const Onnx__TensorProto *tp, const char *file, const ch
 
     int rc = FT_OK, fd = -1;
     char *joined = NULL, *rdir = NULL, *rfile = NULL;
+    uint8_t *dst = NULL;
     size_t jn = strlen(dir) + strlen(location) + 2;
     joined = malloc(jn);
     if (!joined) return ft_fail(err, FT_ERR_NOMEM, "%s: %s: out of memory", file, label);
@@ -171,8 +174,13 @@ static int read_external(const Onnx__TensorProto *tp, const char *file, const ch
                      file, label, location, (long long)length, nbytes);
         goto done;
     }
+    dst = malloc(nbytes ? nbytes : 1);
+    if (!dst) {
+        rc = ft_fail(err, FT_ERR_NOMEM, "%s: %s: out of memory (%zu bytes)", file, label, nbytes);
+        goto done;
+    }
     for (size_t got = 0; got < nbytes;) {
-        ssize_t r = pread(fd, (uint8_t *)dst + got, nbytes - got, (off_t)(offset + (int64_t)got));
+        ssize_t r = pread(fd, dst + got, nbytes - got, (off_t)(offset + (int64_t)got));
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
             rc = ft_fail(err, r < 0 ? FT_ERR_FAIL : FT_ERR_INPUT, "%s: %s: reading external data '%s': %s", file,
@@ -186,6 +194,8 @@ done:
     free(joined);
     free(rdir);
     free(rfile);
+    if (rc == FT_OK) *out = dst;
+    else free(dst);
     return rc;
 }
 
@@ -311,14 +321,9 @@ int ft_onnx_tensor_decode(Onnx__TensorProto *tp, const char *file, const char *l
         if (!external && count != n)
             return ft_fail(err, FT_ERR_INPUT, "%s: %s: %s has %zu values, shape %s needs %zu", file, label, field,
                            count, ft_shape_str(&shape, sbuf, sizeof sbuf), n);
-        data = malloc(nbytes ? nbytes : 1);
-        if (!data) return ft_fail(err, FT_ERR_NOMEM, "%s: %s: out of memory (%zu bytes)", file, label, nbytes);
         if (external) {
-            rc = read_external(tp, file, label, dir, data, nbytes, err);
-            if (rc != FT_OK) {
-                free(data);
-                return rc;
-            }
+            rc = read_external(tp, file, label, dir, nbytes, &data, err);
+            if (rc != FT_OK) return rc;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
             ft_onnx_copy_le(data, data, n, es);
 #endif
@@ -326,6 +331,8 @@ int ft_onnx_tensor_decode(Onnx__TensorProto *tp, const char *file, const char *l
                 for (size_t i = 0; i < n; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
             flags |= FT_T_EXTERNAL;
         } else {
+            data = malloc(nbytes ? nbytes : 1);
+            if (!data) return ft_fail(err, FT_ERR_NOMEM, "%s: %s: out of memory (%zu bytes)", file, label, nbytes);
             convert_typed(tp, dt, data, n);
         }
     }

@@ -7,11 +7,13 @@
 
 #include "executor.h"
 #include "memplan.h"
+#include "onnx/onnx.pb-c.h"
 #include "onnx_import.h"
 #include "plan/plan.pb-c.h"
 #include "planfile.h"
 #include "planner.h"
 #include "prepare.h"
+#include "tensor_io.h"
 #include "testutil.h"
 
 /* ---------- plan files ---------- */
@@ -216,6 +218,105 @@ static void plan_arena_larger_than_all_activations_is_refused(void **state)
     expect_plan_refused(huge_arena, "arena of 1099511627776 bytes");
 }
 
+/* ---------- external data claiming more than its file holds ---------- */
+
+/* A double tensor of 2^34 elements (128 GiB, within FT_MAX_NUMEL) whose bytes are "in" a small file. */
+static void make_huge_external(Onnx__TensorProto *tp, Onnx__StringStringEntryProto *kv,
+                               Onnx__StringStringEntryProto **kvs, int64_t *dims)
+{
+    Onnx__TensorProto init = ONNX__TENSOR_PROTO__INIT;
+    Onnx__StringStringEntryProto e = ONNX__STRING_STRING_ENTRY_PROTO__INIT;
+    *tp = init;
+    *kv = e;
+    kv->key = (char *)"location";
+    kv->value = (char *)"w.bin";
+    kvs[0] = kv;
+    dims[0] = (int64_t)1 << 34;
+    tp->name = (char *)"w_huge";
+    tp->has_data_type = 1;
+    tp->data_type = FT_DOUBLE;
+    tp->n_dims = 1;
+    tp->dims = dims;
+    tp->has_data_location = 1;
+    tp->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    tp->n_external_data = 1;
+    tp->external_data = kvs;
+}
+
+static void write_packed(const char *path, const ProtobufCMessage *m)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    protobuf_c_message_pack(m, buf);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+}
+
+/* The claim is checked against the file before anything is allocated: the error is the size
+ * mismatch (exit 2), not "out of memory" (exit 1) after asking malloc for 128 GiB. */
+static void external_data_claiming_more_than_its_file_allocates_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ft_test_hostileXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char w[600], model[600], pb[600];
+    snprintf(w, sizeof w, "%s/w.bin", dir);
+    snprintf(model, sizeof model, "%s/model.onnx", dir);
+    snprintf(pb, sizeof pb, "%s/input_0.pb", dir);
+    FILE *f = fopen(w, "wb");
+    assert_non_null(f);
+    fputs("sixteen bytes!!!", f);
+    fclose(f);
+
+    Onnx__TensorProto tp;
+    Onnx__StringStringEntryProto kv, *kvs[1];
+    int64_t dims[1];
+    make_huge_external(&tp, &kv, kvs, dims);
+    Onnx__TensorProto *inits[1] = {&tp};
+    Onnx__ValueInfoProto out = ONNX__VALUE_INFO_PROTO__INIT, *outs[1] = {&out};
+    out.name = (char *)"w_huge";
+    Onnx__GraphProto gp = ONNX__GRAPH_PROTO__INIT;
+    gp.name = (char *)"huge";
+    gp.n_initializer = 1;
+    gp.initializer = inits;
+    gp.n_output = 1;
+    gp.output = outs;
+    Onnx__OperatorSetIdProto op = ONNX__OPERATOR_SET_ID_PROTO__INIT, *ops[1] = {&op};
+    op.domain = (char *)"";
+    op.has_version = 1;
+    op.version = 17;
+    Onnx__ModelProto mp = ONNX__MODEL_PROTO__INIT;
+    mp.has_ir_version = 1;
+    mp.ir_version = 8;
+    mp.graph = &gp;
+    mp.n_opset_import = 1;
+    mp.opset_import = ops;
+    write_packed(model, &mp.base);
+    write_packed(pb, &tp.base);
+
+    ft_graph *g = NULL;
+    ft_error err = {0};
+    int rc = ft_onnx_load(model, &g, &err);
+    ft_tensor t;
+    memset(&t, 0, sizeof t);
+    ft_error err2 = {0};
+    int rc2 = ft_tensor_read_pb(pb, &t, &err2);
+    unlink(w);
+    unlink(model);
+    unlink(pb);
+    rmdir(dir);
+    assert_int_equal(rc, FT_ERR_INPUT);
+    assert_null(g);
+    assert_non_null(strstr(err.msg, "w_huge"));
+    assert_non_null(strstr(err.msg, "has 16 bytes"));
+    assert_int_equal(rc2, FT_ERR_INPUT);
+    assert_non_null(strstr(err2.msg, "not allowed"));
+}
+
 /* ---------- window geometry (Conv, MaxPool, AveragePool) ---------- */
 
 /* A 5x5 image through op with one INTS attribute replaced: prepare must refuse it by name. Values
@@ -265,6 +366,7 @@ int main(void)
         cmocka_unit_test(plan_kernel_parameters_this_build_never_offers_are_refused),
         cmocka_unit_test(plan_layout_the_kernel_cannot_write_is_refused),
         cmocka_unit_test(plan_arena_larger_than_all_activations_is_refused),
+        cmocka_unit_test(external_data_claiming_more_than_its_file_allocates_nothing),
         cmocka_unit_test(window_attributes_near_int64_max_are_refused),
     };
     /* FT_TEST_ONLY=pattern runs the matching tests alone (to see one finding's sanitizer report). */
