@@ -68,6 +68,11 @@ static Fluidtune__Layout *make_layout(arena_list *a, const ft_layout *l)
     for (int i = 0; i < l->rank; i++) perm[i] = l->perm[i];
     m->n_perm = (size_t)l->rank;
     m->perm = perm;
+    if (ft_layout_blocked(l)) {
+        m->has_block_axis = m->has_block = 1;
+        m->block_axis = l->block_axis;
+        m->block = l->block;
+    }
     return m;
 }
 
@@ -291,21 +296,27 @@ void ft_planfile_meta(const ft_planfile *pf, ft_plan_meta *meta)
     }
 }
 
-static int read_layout(const Fluidtune__Layout *m, int rank, ft_layout *l)
+static int read_layout(const Fluidtune__Layout *m, const ft_shape *s, ft_layout *l)
 {
+    int rank = s->rank;
     if (!m) {
         ft_layout_identity(l, rank);
         return 0;
     }
     if ((int)m->n_perm != rank) return -1;
     unsigned seen = 0;
-    l->rank = rank;
+    ft_layout_identity(l, rank);
     for (int i = 0; i < rank; i++) {
         if (m->perm[i] >= (uint32_t)rank || (seen & (1u << m->perm[i]))) return -1;
         seen |= 1u << m->perm[i];
         l->perm[i] = (uint8_t)m->perm[i];
     }
-    return 0;
+    if (m->has_block && m->block > 1) {
+        if (m->block > 255 || !m->has_block_axis || m->block_axis >= (uint32_t)rank) return -1;
+        l->block = (uint8_t)m->block;
+        l->block_axis = (uint8_t)m->block_axis;
+    }
+    return ft_layout_fits(l, s) ? 0 : -1;
 }
 
 static int find_node(const ft_graph *g, const char *name)
@@ -544,13 +555,14 @@ int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_erro
             break;
         }
         for (int j = 0; j < c->n_in && rc == FT_OK; j++) {
-            int rank = n->in[j] >= 0 ? g->tensors[n->in[j]].shape.rank : 0;
-            if (read_layout(np->in_layout[j], rank, &c->in_layout[j]) != 0)
+            static const ft_shape none = {0, {0}};
+            const ft_shape *s = n->in[j] >= 0 ? &g->tensors[n->in[j]].shape : &none;
+            if (read_layout(np->in_layout[j], s, &c->in_layout[j]) != 0)
                 rc = ft_fail(err, FT_ERR_INPUT, "plan: node '%s' input %d: bad layout", n->name, j);
         }
         if (rc == FT_OK && (n->n_out < 1 || n->out[0] < 0))
             rc = ft_fail(err, FT_ERR_INPUT, "plan: node '%s' has no output", n->name);
-        if (rc == FT_OK && read_layout(np->out_layout, g->tensors[n->out[0]].shape.rank, &c->out_layout) != 0)
+        if (rc == FT_OK && read_layout(np->out_layout, &g->tensors[n->out[0]].shape, &c->out_layout) != 0)
             rc = ft_fail(err, FT_ERR_INPUT, "plan: node '%s': bad output layout", n->name);
         if (rc == FT_OK) rc = check_candidate(g, n, c, err);
     }
@@ -561,7 +573,7 @@ int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_erro
             rc = ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s' is not in the model", tp->name);
             break;
         }
-        if (read_layout(tp->layout, g->tensors[t].shape.rank, &p->layout[t]) != 0) {
+        if (read_layout(tp->layout, &g->tensors[t].shape, &p->layout[t]) != 0) {
             rc = ft_fail(err, FT_ERR_INPUT, "plan: tensor '%s': bad layout", tp->name);
             break;
         }
@@ -610,11 +622,14 @@ int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_erro
     return FT_OK;
 }
 
+/* A permutation as an array; a blocked layout as {"perm": [...], "block_axis": a, "block": b}. */
 static void print_layout_json(FILE *f, const Fluidtune__Layout *l)
 {
-    fputc('[', f);
+    int blocked = l && l->has_block && l->block > 1;
+    fputs(blocked ? "{\"perm\":[" : "[", f);
     for (size_t i = 0; l && i < l->n_perm; i++) fprintf(f, "%s%u", i ? "," : "", l->perm[i]);
     fputc(']', f);
+    if (blocked) fprintf(f, ",\"block_axis\":%u,\"block\":%u}", l->block_axis, l->block);
 }
 
 static void print_json_string(FILE *f, const char *s)

@@ -1,6 +1,8 @@
-/* prepare.c - resolve ops, fix shapes, fold constants, mark views, drop dead nodes. */
+/* prepare.c - resolve ops, fix shapes, fold constants and BatchNorms into Convs, mark views, drop dead
+ * nodes. */
 #include "prepare.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +238,111 @@ static void mark_views(ft_graph *g)
     }
 }
 
+static const float *const_floats(const ft_graph *g, int t, int64_t n)
+{
+    if (t < 0) return NULL;
+    const ft_tensor *x = &g->tensors[t];
+    if (!(x->flags & FT_T_CONST) || x->dtype != FT_FLOAT || !x->data || ft_shape_numel(&x->shape) != n) return NULL;
+    return x->data;
+}
+
+/* A constant float tensor of n elements for node `owner`'s folded parameters: t itself when only
+ * this node reads it (rewritten in place), else a new tensor initialised from t (or zeros, t < 0).
+ * Returns its index or -1 (out of memory). */
+static int private_copy(ft_graph *g, int t, int64_t n, const char *owner, const char *what)
+{
+    if (t >= 0 && g->tensors[t].n_consumers == 1 && !(g->tensors[t].flags & FT_T_OUTPUT)) return t;
+    char name[600];
+    snprintf(name, sizeof name, "%s:%s", owner, what);
+    float *data = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
+    if (!data) return -1;
+    int nt = ft_graph_add_tensor(g, name);
+    if (nt < 0) {
+        free(data);
+        return -1;
+    }
+    ft_tensor *x = &g->tensors[nt];
+    if (t >= 0) {
+        x->shape = g->tensors[t].shape;
+        memcpy(data, g->tensors[t].data, (size_t)n * sizeof(float));
+    } else {
+        x->shape.rank = 1;
+        x->shape.dims[0] = n;
+    }
+    x->dtype = FT_FLOAT;
+    x->flags = FT_T_CONST;
+    x->data = data;
+    x->producer = -1;
+    x->n_consumers = 1;
+    return nt;
+}
+
+/* Folds an inference BatchNormalization into the Conv before it (the Conv's output read by nothing
+ * else, every parameter constant): w'[m] = w[m] * s[m], b'[m] = (b[m] - mean[m]) * s[m] + beta[m]
+ * with s = gamma / sqrt(var + eps), in double, and the Conv writes the BatchNormalization's output.
+ * PyTorch exports CNNs with every BatchNorm separate; folded, a ResNet runs one pass less over each
+ * activation and its Conv layouts reach the next layer directly. Marks the BatchNormalization nodes
+ * in drop[]; returns how many or a negative status. */
+static int fold_batchnorm(ft_graph *g, char *drop, ft_error *err)
+{
+    int folded = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        ft_node *bn = &g->nodes[i];
+        if (strcmp(bn->op_type, "BatchNormalization") != 0 || bn->domain[0] || bn->n_in != 5 || bn->in[0] < 0 ||
+            bn->out[0] < 0 || ft_attr_int(bn, "training_mode", 0) != 0)
+            continue;
+        int extra = 0;
+        for (int j = 1; j < bn->n_out; j++) extra |= bn->out[j] >= 0;
+        int x = bn->in[0], y = bn->out[0], ci = g->tensors[x].producer;
+        if (extra || ci < 0 || g->tensors[x].n_consumers != 1 || (g->tensors[x].flags & FT_T_OUTPUT)) continue;
+        ft_node *cv = &g->nodes[ci];
+        if (strcmp(cv->op_type, "Conv") != 0 || cv->domain[0] || cv->n_out != 1 || cv->out[0] != x || cv->n_in < 2 ||
+            g->tensors[x].dtype != FT_FLOAT || g->tensors[x].shape.rank < 3)
+            continue;
+        int64_t m = g->tensors[x].shape.dims[1];
+        int wt = cv->in[1], bt = cv->n_in > 2 ? cv->in[2] : -1;
+        if (wt < 0 || m <= 0 || g->tensors[wt].shape.rank < 1 || g->tensors[wt].shape.dims[0] != m) continue;
+        int64_t wn = ft_shape_numel(&g->tensors[wt].shape), per = wn / m;
+        const float *gamma = const_floats(g, bn->in[1], m), *beta = const_floats(g, bn->in[2], m);
+        const float *mean = const_floats(g, bn->in[3], m), *var = const_floats(g, bn->in[4], m);
+        if (!gamma || !beta || !mean || !var || !const_floats(g, wt, wn) || (bt >= 0 && !const_floats(g, bt, m)))
+            continue;
+        double eps = ft_attr_float(bn, "epsilon", 1e-5f);
+        char owner[512];
+        snprintf(owner, sizeof owner, "%s", cv->name);
+        /* new tensors may move g->tensors: indices only from here, pointers re-read after */
+        int nw = private_copy(g, wt, wn, owner, "bn_folded_weight");
+        int nb = nw < 0 ? -1 : private_copy(g, bt, m, owner, "bn_folded_bias");
+        if (nw < 0 || nb < 0) return -ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory folding BatchNormalization", owner);
+        cv = &g->nodes[ci];
+        bn = &g->nodes[i];
+        gamma = g->tensors[bn->in[1]].data;
+        beta = g->tensors[bn->in[2]].data;
+        mean = g->tensors[bn->in[3]].data;
+        var = g->tensors[bn->in[4]].data;
+        float *w = g->tensors[nw].data, *b = g->tensors[nb].data;
+        for (int64_t k = 0; k < m; k++) {
+            double s = (double)gamma[k] / sqrt((double)var[k] + eps);
+            for (int64_t e = 0; e < per; e++) w[k * per + e] = (float)((double)w[k * per + e] * s);
+            b[k] = (float)(((double)b[k] - (double)mean[k]) * s + (double)beta[k]);
+        }
+        if (cv->n_in < 3) {
+            int *in = realloc(cv->in, 3 * sizeof *in);
+            if (!in) return -ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory folding BatchNormalization", owner);
+            cv->in = in;
+            cv->n_in = 3;
+        }
+        cv->in[1] = nw;
+        cv->in[2] = nb;
+        cv->out[0] = y;
+        g->tensors[y].producer = ci;
+        g->tensors[x].n_consumers = 0;
+        drop[i] = 1;
+        folded++;
+    }
+    return folded;
+}
+
 int ft_graph_prepare(ft_graph *g, ft_error *err)
 {
     int rc = resolve_ops(g, err);
@@ -281,6 +388,15 @@ int ft_graph_prepare(ft_graph *g, ft_error *err)
     free(pending);
     free(runtime_reader);
     rc = compact(g, drop);
+    if (rc == FT_OK) {
+        memset(drop, 0, (size_t)g->n_nodes + 1);
+        int nf = fold_batchnorm(g, drop, err);
+        if (nf < 0) {
+            free(drop);
+            return -nf;
+        }
+        if (nf > 0) rc = compact(g, drop);
+    }
     free(drop);
     if (rc != FT_OK) return ft_fail(err, rc, "out of memory");
     mark_views(g);

@@ -2,8 +2,9 @@
  *
  * Steps: resolve every node's op (all unsupported op types are reported at once, one node name
  * each); check that every graph input has a static shape; infer shapes in topological order;
- * fold every node whose inputs are all constant (and Shape-like nodes always); mark views as
- * aliases of their input; drop nodes whose outputs nobody needs.
+ * fold every node whose inputs are all constant (and Shape-like nodes always); fold inference
+ * BatchNormalizations into the Conv that feeds them (its weights and bias rescaled once); mark views
+ * as aliases of their input; drop nodes whose outputs nobody needs.
  */
 #ifndef FT_PREPARE_H
 #define FT_PREPARE_H

@@ -23,6 +23,7 @@ void ft_layout_identity(ft_layout *l, int rank)
 
 int ft_layout_is_identity(const ft_layout *l)
 {
+    if (ft_layout_blocked(l)) return 0;
     for (int i = 0; i < l->rank; i++)
         if (l->perm[i] != i) return 0;
     return 1;
@@ -30,10 +31,24 @@ int ft_layout_is_identity(const ft_layout *l)
 
 int ft_layout_equal(const ft_layout *a, const ft_layout *b)
 {
-    if (a->rank != b->rank) return 0;
+    if (a->rank != b->rank || ft_layout_blocked(a) != ft_layout_blocked(b)) return 0;
+    if (ft_layout_blocked(a) && (a->block != b->block || a->block_axis != b->block_axis)) return 0;
     for (int i = 0; i < a->rank; i++)
         if (a->perm[i] != b->perm[i]) return 0;
     return 1;
+}
+
+int ft_layout_fits(const ft_layout *l, const ft_shape *s)
+{
+    unsigned seen = 0;
+    if (l->rank != s->rank || l->rank < 0 || l->rank > FT_MAX_RANK) return 0;
+    for (int i = 0; i < l->rank; i++) {
+        if (l->perm[i] >= l->rank || (seen & (1u << l->perm[i]))) return 0;
+        seen |= 1u << l->perm[i];
+    }
+    if (!ft_layout_blocked(l)) return 1;
+    return l->block_axis < l->rank && l->rank < FT_MAX_RANK && s->dims[l->block_axis] > 0 &&
+           s->dims[l->block_axis] % l->block == 0;
 }
 
 void ft_layout_strides(const ft_layout *l, const ft_shape *s, int64_t *strides)
@@ -46,6 +61,57 @@ void ft_layout_strides(const ft_layout *l, const ft_shape *s, int64_t *strides)
     }
 }
 
+int ft_layout_split(const ft_layout *l, const ft_shape *s, int axis, int block, ft_layout *l2, ft_shape *s2)
+{
+    if (ft_layout_blocked(l)) {
+        axis = l->block_axis;
+        block = l->block;
+    }
+    if (axis < 0 || axis >= s->rank || block < 1 || s->rank + 1 > FT_MAX_RANK || l->rank != s->rank ||
+        s->dims[axis] <= 0 || s->dims[axis] % block != 0)
+        return -1;
+    memset(l2, 0, sizeof *l2);
+    memset(s2, 0, sizeof *s2);
+    s2->rank = s->rank + 1;
+    for (int a = 0, b = 0; a < s->rank; a++) {
+        s2->dims[b++] = a == axis ? s->dims[a] / block : s->dims[a];
+        if (a == axis) s2->dims[b++] = block;
+    }
+    l2->rank = s2->rank;
+    int q = 0;
+    for (int p = 0; p < l->rank && q < FT_MAX_RANK; p++) {
+        int ax = l->perm[p], ax2 = ax > axis ? ax + 1 : ax;
+        l2->perm[q++] = (uint8_t)ax2;
+        if (ax == axis && !ft_layout_blocked(l) && q < FT_MAX_RANK) l2->perm[q++] = (uint8_t)(axis + 1);
+    }
+    if (ft_layout_blocked(l) && q < FT_MAX_RANK) l2->perm[q++] = (uint8_t)(axis + 1);
+    return q == l2->rank ? 0 : -1;
+}
+
+int64_t ft_layout_offset(const ft_layout *l, const ft_shape *s, const int64_t *idx)
+{
+    int64_t st[FT_MAX_RANK];
+    if (!ft_layout_blocked(l)) {
+        ft_layout_strides(l, s, st);
+        int64_t off = 0;
+        for (int a = 0; a < s->rank; a++) off += idx[a] * st[a];
+        return off;
+    }
+    ft_layout l2;
+    ft_shape s2;
+    int64_t i2[FT_MAX_RANK];
+    if (ft_layout_split(l, s, 0, 0, &l2, &s2) != 0) return -1;
+    int ax = l->block_axis;
+    for (int a = 0, b = 0; a < s->rank; a++) {
+        i2[b++] = a == ax ? idx[a] / l->block : idx[a];
+        if (a == ax) i2[b++] = idx[a] % l->block;
+    }
+    ft_layout_strides(&l2, &s2, st);
+    int64_t off = 0;
+    for (int a = 0; a < s2.rank; a++) off += i2[a] * st[a];
+    return off;
+}
+
 char *ft_layout_str(const ft_layout *l, char *buf, size_t n)
 {
     if (n == 0) return buf;
@@ -56,10 +122,11 @@ char *ft_layout_str(const ft_layout *l, char *buf, size_t n)
     size_t o = 0;
     for (int p = 0; p < l->rank && o + 1 < n; p++) buf[o++] = (char)(l->perm[p] < 10 ? '0' + l->perm[p] : 'a' + l->perm[p] - 10);
     buf[o] = 0;
+    if (ft_layout_blocked(l) && o < n) snprintf(buf + o, n - o, "b%dx%d", l->block_axis, l->block);
     return buf;
 }
 
-int ft_layout_equivalent(const ft_layout *a, const ft_layout *b, const ft_shape *s)
+static int equivalent_plain(const ft_layout *a, const ft_layout *b, const ft_shape *s)
 {
     if (a->rank != b->rank) return 0;
     int pa = 0, pb = 0;
@@ -73,12 +140,31 @@ int ft_layout_equivalent(const ft_layout *a, const ft_layout *b, const ft_shape 
     }
 }
 
+int ft_layout_equivalent(const ft_layout *a, const ft_layout *b, const ft_shape *s)
+{
+    if (a->rank != b->rank) return 0;
+    if (!ft_layout_blocked(a) && !ft_layout_blocked(b)) return equivalent_plain(a, b, s);
+    /* compare both as permutations of one split shape; blocks at different places never agree */
+    const ft_layout *blk = ft_layout_blocked(a) ? a : b;
+    if (ft_layout_blocked(a) && ft_layout_blocked(b) && (a->block != b->block || a->block_axis != b->block_axis))
+        return ft_layout_equal(a, b);
+    ft_layout a2, b2;
+    ft_shape s2, t2;
+    if (ft_layout_split(a, s, blk->block_axis, blk->block, &a2, &s2) != 0 ||
+        ft_layout_split(b, s, blk->block_axis, blk->block, &b2, &t2) != 0)
+        return ft_layout_equal(a, b);
+    return equivalent_plain(&a2, &b2, &s2);
+}
+
 void ft_layout_after_transpose(const ft_layout *in, const int64_t *perm, ft_layout *out)
 {
     int inv[FT_MAX_RANK] = {0};
     for (int j = 0; j < in->rank; j++) inv[perm[j]] = j;
-    out->rank = in->rank;
-    for (int p = 0; p < in->rank && p < FT_MAX_RANK; p++) out->perm[p] = (uint8_t)inv[in->perm[p]];
+    ft_layout r;
+    memset(&r, 0, sizeof r);
+    r.rank = in->rank;
+    for (int p = 0; p < in->rank && p < FT_MAX_RANK; p++) r.perm[p] = (uint8_t)inv[in->perm[p]];
+    *out = r;
 }
 
 int ft_candidate_list_push(ft_candidate_list *l, const ft_candidate *c)

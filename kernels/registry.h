@@ -13,20 +13,49 @@
 #define FT_MAX_PARAMS 12
 
 /* A permutation of a tensor's logical axes: perm[p] is the logical axis stored at physical
- * position p, outermost first. The identity is row-major. rank 0 tensors have the empty layout. */
+ * position p, outermost first. The identity is row-major. rank 0 tensors have the empty layout.
+ *
+ * A blocked layout (block > 1) also splits logical axis block_axis into [dim / block][block]: the
+ * outer part sits where perm puts block_axis, the inner `block` elements are innermost. Blocking
+ * never pads: it fits a shape only when block divides the axis. NCHW16c is perm 0123, block_axis 1,
+ * block 16; NHWC is perm 0231, unblocked. Layouts built by hand must zero block (an aggregate
+ * initializer or ft_layout_identity does). */
 typedef struct ft_layout {
     int rank;
     uint8_t perm[FT_MAX_RANK];
+    uint8_t block_axis;
+    uint8_t block; /* 0 or 1: not blocked */
 } ft_layout;
+
+/* The channel block of the NCHWc layouts the Conv families offer: one AVX-512 vector of floats (two
+ * AVX2 vectors, four NEON ones). One value on every machine, so databases of different machines
+ * hold the same candidates. */
+#define FT_CONV_BLOCK 16
 
 void ft_layout_identity(ft_layout *l, int rank);
 int ft_layout_is_identity(const ft_layout *l);
 int ft_layout_equal(const ft_layout *a, const ft_layout *b);
-/* Strides in elements of each LOGICAL axis for a tensor of logical shape s stored in layout l. */
+static inline int ft_layout_blocked(const ft_layout *l)
+{
+    return l->block > 1;
+}
+/* The layout is a permutation of s's rank and, when blocked, its block divides its axis. */
+int ft_layout_fits(const ft_layout *l, const ft_shape *s);
+/* Strides in elements of each LOGICAL axis for a tensor of logical shape s stored in layout l.
+ * Unblocked layouts only (a blocked axis has no single stride: see ft_layout_split). */
 void ft_layout_strides(const ft_layout *l, const ft_shape *s, int64_t *strides);
-/* "0213"-style text of the permutation (rank <= 10), "-" for rank 0. */
+/* The element offset of logical index idx in a tensor of shape s stored in l (blocked or not). */
+int64_t ft_layout_offset(const ft_layout *l, const ft_shape *s, const int64_t *idx);
+/* The same bytes seen as a tensor of rank s->rank + 1 whose logical axis `axis` is split into
+ * [dims[axis] / block][block] (logical axes axis and axis + 1 of *s2): for a blocked l, split at its
+ * own block (axis and block are ignored); for an unblocked l, split as asked. *l2 is then an
+ * unblocked permutation of *s2. -1 when the split does not fit (block does not divide the axis, the
+ * rank would exceed FT_MAX_RANK). */
+int ft_layout_split(const ft_layout *l, const ft_shape *s, int axis, int block, ft_layout *l2, ft_shape *s2);
+/* "0213"-style text of the permutation (rank <= 10), "0123b1x16" when blocked, "-" for rank 0. */
 char *ft_layout_str(const ft_layout *l, char *buf, size_t n);
-/* Two layouts are the same bytes for shape s when they differ only in where size-1 axes sit. */
+/* Two layouts are the same bytes for shape s when they differ only in where size-1 axes sit (or in
+ * a block that is the whole axis against that axis stored innermost). */
 int ft_layout_equivalent(const ft_layout *a, const ft_layout *b, const ft_shape *s);
 
 struct ft_kernel_family;

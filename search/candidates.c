@@ -90,11 +90,29 @@ static int layout_agnostic(const ft_node *n)
     return 0;
 }
 
+/* The layouts the Conv families offer besides NCHW, for a 4-D float tensor a Conv reads or writes:
+ * NHWC, and NCHW16c when the channels divide into blocks. */
+static void conv_hints(ft_layout_set *s, const ft_tensor *t)
+{
+    if ((t->flags & FT_T_CONST) || t->dtype != FT_FLOAT || t->shape.rank != 4) return;
+    ft_layout nhwc = {.rank = 4, .perm = {0, 2, 3, 1}}, blocked;
+    add_hint(s, &nhwc, &t->shape);
+    ft_layout_identity(&blocked, 4);
+    blocked.block_axis = 1;
+    blocked.block = FT_CONV_BLOCK;
+    if (ft_layout_fits(&blocked, &t->shape)) add_hint(s, &blocked, &t->shape);
+}
+
 int ft_layout_hints(const ft_graph *g, ft_layout_set *hints, ft_error *err)
 {
     for (int t = 0; t < g->n_tensors; t++) hints[t].n = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ft_node *n = &g->nodes[i];
+        if (strcmp(n->op_type, "Conv") == 0 && n->n_in >= 2 && n->in[0] >= 0 && n->out[0] >= 0) {
+            conv_hints(&hints[n->in[0]], &g->tensors[n->in[0]]);
+            conv_hints(&hints[n->out[0]], &g->tensors[n->out[0]]);
+            continue;
+        }
         if (strcmp(n->op_type, "Transpose") != 0 || n->in[0] < 0) continue;
         const ft_tensor *x = &g->tensors[n->in[0]], *y = &g->tensors[n->out[0]];
         int rank = x->shape.rank;
@@ -105,6 +123,7 @@ int ft_layout_hints(const ft_graph *g, ft_layout_set *hints, ft_error *err)
         ft_layout id, ly, lx;
         ft_layout_identity(&id, rank);
         ft_layout_after_transpose(&id, perm, &ly); /* x row-major: y relabelled */
+        ft_layout_identity(&lx, rank);
         lx.rank = rank;                            /* y row-major: x stored as y's order */
         for (int k = 0; k < rank; k++) lx.perm[k] = (uint8_t)perm[k];
         if (!(y->flags & FT_T_CONST)) add_hint(&hints[n->out[0]], &ly, &y->shape);
@@ -150,7 +169,7 @@ int ft_node_candidates(const ft_graph *g, int i, const ft_layout_set *hints, ft_
     return ft_registry_enumerate(n, in, out, list, err);
 }
 
-static int add_ints_attr(ft_node *n, const char *name, const ft_layout *l)
+static int add_ints_attr(ft_node *n, const char *name, const int64_t *v, int count)
 {
     ft_attr *attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *attrs);
     if (!attrs) return -1;
@@ -159,26 +178,49 @@ static int add_ints_attr(ft_node *n, const char *name, const ft_layout *l)
     memset(a, 0, sizeof *a);
     a->name = strdup(name);
     a->type = FT_ATTR_INTS;
-    a->n = l->rank;
-    a->ints = malloc(sizeof(int64_t) * (size_t)(l->rank + 1));
+    a->n = count;
+    a->ints = malloc(sizeof(int64_t) * (size_t)(count + 1));
     if (!a->name || !a->ints) {
         ft_attr_clear(a);
         return -1;
     }
-    for (int i = 0; i < l->rank; i++) a->ints[i] = l->perm[i];
+    for (int i = 0; i < count; i++) a->ints[i] = v[i];
     n->n_attrs++;
     return 0;
 }
 
-void ft_conversion_layouts(const ft_node *n, ft_layout *from, ft_layout *to)
+/* A layout as attributes: its permutation under `name`, and [block_axis, block] under
+ * "<name>_block" when blocked. */
+static int add_layout_attr(ft_node *n, const char *name, const ft_layout *l)
+{
+    int64_t v[FT_MAX_RANK];
+    for (int i = 0; i < l->rank; i++) v[i] = l->perm[i];
+    if (add_ints_attr(n, name, v, l->rank) != 0) return -1;
+    if (!ft_layout_blocked(l)) return 0;
+    char bname[32];
+    int64_t b[2] = {l->block_axis, l->block};
+    snprintf(bname, sizeof bname, "%s_block", name);
+    return add_ints_attr(n, bname, b, 2);
+}
+
+static void read_layout_attr(const ft_node *n, const char *name, ft_layout *l)
 {
     const int64_t *v;
-    int k = ft_attr_ints(n, "from", &v);
-    from->rank = k > 0 && k <= FT_MAX_RANK ? k : 0;
-    for (int i = 0; i < from->rank; i++) from->perm[i] = (uint8_t)v[i];
-    k = ft_attr_ints(n, "to", &v);
-    to->rank = k > 0 && k <= FT_MAX_RANK ? k : 0;
-    for (int i = 0; i < to->rank; i++) to->perm[i] = (uint8_t)v[i];
+    char bname[32];
+    int k = ft_attr_ints(n, name, &v);
+    ft_layout_identity(l, k > 0 && k <= FT_MAX_RANK ? k : 0);
+    for (int i = 0; i < l->rank; i++) l->perm[i] = (uint8_t)v[i];
+    snprintf(bname, sizeof bname, "%s_block", name);
+    if (ft_attr_ints(n, bname, &v) == 2 && v[0] >= 0 && v[0] < l->rank && v[1] > 1 && v[1] < 256) {
+        l->block_axis = (uint8_t)v[0];
+        l->block = (uint8_t)v[1];
+    }
+}
+
+void ft_conversion_layouts(const ft_node *n, ft_layout *from, ft_layout *to)
+{
+    read_layout_attr(n, "from", from);
+    read_layout_attr(n, "to", to);
 }
 
 static int add_conversion(ft_graph *c, const ft_tensor *t, int owner, const ft_layout *from, const ft_layout *to,
@@ -227,7 +269,7 @@ static int add_conversion(ft_graph *c, const ft_tensor *t, int owner, const ft_l
     (*owners)[c->n_nodes] = owner;
     c->tensors[to_i].producer = c->n_nodes;
     c->n_nodes++;
-    if (add_ints_attr(n, "from", from) != 0 || add_ints_attr(n, "to", to) != 0) return -1;
+    if (add_layout_attr(n, "from", from) != 0 || add_layout_attr(n, "to", to) != 0) return -1;
     return 0;
 }
 

@@ -11,7 +11,8 @@
 int ft_node_signature(const ft_graph *g, int node, char *buf, size_t n);
 
 /* Per tensor, the layouts worth considering beyond row-major: those that turn an adjacent Transpose
- * into a relabelling, carried unchanged through layout-agnostic ops (elementwise, Softmax, ...).
+ * into a relabelling, and NHWC / NCHW16c around 2-D Convs, carried unchanged through layout-agnostic
+ * ops (elementwise, Softmax, ...).
  * hints has g->n_tensors entries. */
 int ft_layout_hints(const ft_graph *g, ft_layout_set *hints, ft_error *err);
 

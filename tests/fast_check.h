@@ -275,7 +275,7 @@ static inline int fc_check_all(fc_case *c, double tol)
         if (cand->family->run(&kctx) != FT_OK) fail_msg("%s: run failed: %s", cand->key, err.msg);
         for (int i = 0; i < c->n_out; i++) {
             char why[200];
-            ft_layout id, from = i == 0 ? cand->out_layout : (ft_layout){0, {0}};
+            ft_layout id, from = i == 0 ? cand->out_layout : (ft_layout){.rank = 0};
             ft_layout_identity(&id, c->out[i]->shape.rank);
             if (i > 0) from = id;
             /* an aliasing candidate's output is its input's bytes under another layout */

@@ -196,7 +196,7 @@ static void broadcast_input_takes_the_output_order_when_it_has_that_hint(void **
     (void)state;
     /* out [4,6,8] stored as 021: a [4,1,8] input is the same bytes row-major; a [6,8] input needs
      * the order 10 to be read contiguously, which it gets when it has that hint */
-    ft_layout l = {3, {0, 2, 1}}, t = {2, {1, 0}};
+    ft_layout l = {.rank = 3, .perm = {0, 2, 1}}, t = {.rank = 2, .perm = {1, 0}};
     for (int with_hint = 0; with_hint < 2; with_hint++) {
         fc_case c;
         fc_init(&c, "Add", 14);
@@ -390,8 +390,8 @@ static void layouts_that_split_the_reduced_axes_are_not_enumerated(void **state)
     fc_attr_ints(&c, "axes", 2, (const int64_t[]){0, 2});
     fc_outputs(&c, 1);
     c.in_hints[0].n = 2;
-    c.in_hints[0].l[0] = (ft_layout){3, {0, 2, 1}}; /* 0 and 2 adjacent: served */
-    c.in_hints[0].l[1] = (ft_layout){3, {2, 1, 0}}; /* 1 still splits them */
+    c.in_hints[0].l[0] = (ft_layout){.rank = 3, .perm = {0, 2, 1}}; /* 0 and 2 adjacent: served */
+    c.in_hints[0].l[1] = (ft_layout){.rank = 3, .perm = {2, 1, 0}}; /* 1 still splits them */
     ft_candidate_list list;
     fc_enumerate(&c, &list);
     assert_int_equal(count_keys_with(&list, "L:012"), 0);
@@ -410,8 +410,8 @@ static void hints_that_only_move_size_one_axes_are_pruned(void **state)
     fc_input_f32(&c, 4, (const int64_t[]){1, 5, 1, 7}, -1, 1, 3);
     fc_outputs(&c, 1);
     c.in_hints[0].n = 2;
-    c.in_hints[0].l[0] = (ft_layout){4, {2, 1, 0, 3}}; /* the same bytes as row-major */
-    c.in_hints[0].l[1] = (ft_layout){4, {0, 3, 2, 1}}; /* a real transposition */
+    c.in_hints[0].l[0] = (ft_layout){.rank = 4, .perm = {2, 1, 0, 3}}; /* the same bytes as row-major */
+    c.in_hints[0].l[1] = (ft_layout){.rank = 4, .perm = {0, 3, 2, 1}}; /* a real transposition */
     ft_candidate_list list;
     fc_enumerate(&c, &list);
     assert_int_equal(count_keys_with(&list, "L:2103"), 0);
@@ -434,7 +434,7 @@ static void default_candidate_is_the_first_row_major_tuned_one(void **state)
     fc_input_f32(&c, 1, (const int64_t[]){40}, -1, 1, 2);
     fc_outputs(&c, 1);
     c.out_hints.n = 1;
-    c.out_hints.l[0] = (ft_layout){2, {1, 0}};
+    c.out_hints.l[0] = (ft_layout){.rank = 2, .perm = {1, 0}};
     ft_candidate_list list;
     fc_enumerate(&c, &list);
     assert_int_equal(ft_registry_default(&c.node, c.in, c.out, &def, &err), FT_OK);

@@ -188,6 +188,7 @@ static void attention_transposes_are_read_and_written_in_place(void **state)
     ft_layout_identity(&id, 4);
     ft_layout_after_transpose(&id, q_perm, &lq); /* Q = Transpose(q, 0213) stored as q */
     ft_layout_after_transpose(&id, k_perm, &lk); /* K^T = Transpose(k, 0231) stored as k */
+    ft_layout_identity(&lctx, 4);
     for (int i = 0; i < 4; i++) lctx.perm[i] = (uint8_t)q_perm[i];
     lctx.rank = 4; /* ctx whose Transpose(ctx, 0213) is row-major: stored as [1,S,H,D] */
     fh_rng r = {99};
@@ -200,7 +201,7 @@ static void attention_transposes_are_read_and_written_in_place(void **state)
     tu_fill_uniform(k->data, (size_t)(H * S * D), fh_next(&r), -1.0f, 1.0f);
     oh_outputs(&c, 1);
     assert_int_equal(oh_run(&c), FT_OK);
-    ft_layout_set hints[3] = {{1, {lq}}, {1, {lk}}, {0, {{0, {0}}}}};
+    ft_layout_set hints[3] = {{1, {lq}}, {1, {lk}}, {0, {{.rank = 0}}}};
     ft_candidate_list l = {0};
     set_hints(&l, hints);
     ft_error err = {0};
@@ -217,7 +218,7 @@ static void attention_transposes_are_read_and_written_in_place(void **state)
     tu_fill_uniform(v->data, (size_t)(H * S * D), fh_next(&r), -1.0f, 1.0f);
     oh_outputs(&c, 1);
     assert_int_equal(oh_run(&c), FT_OK);
-    ft_layout_set hints2[3] = {{0, {{0, {0}}}}, {1, {lq}}, {1, {lctx}}};
+    ft_layout_set hints2[3] = {{0, {{.rank = 0}}}, {1, {lq}}, {1, {lctx}}};
     memset(&l, 0, sizeof l);
     set_hints(&l, hints2);
     assert_int_equal(ft_registry_family("matmul.gemm")->enumerate(&c.node, c.in, c.out, &l, &err), FT_OK);
@@ -238,7 +239,7 @@ static void layouts_without_a_contiguous_matrix_axis_are_not_enumerated(void **s
     oh_f32(&c, 3, (int64_t[]){4, 6, 7}, NULL);
     oh_outputs(&c, 1);
     assert_int_equal(oh_infer(&c), FT_OK);
-    ft_layout bad = {3, {2, 1, 0}}, good = {3, {0, 2, 1}};
+    ft_layout bad = {.rank = 3, .perm = {2, 1, 0}}, good = {.rank = 3, .perm = {0, 2, 1}};
     ft_candidate_list l = {0};
     l.in_hints[0].n = 2;
     l.in_hints[0].l[0] = bad;
@@ -316,11 +317,11 @@ static void bert_signatures_have_a_sweepable_number_of_candidates(void **state)
     ft_layout_identity(&id, 4);
     ft_layout_after_transpose(&id, (int64_t[]){0, 2, 1, 3}, &lq);
     ft_layout_after_transpose(&id, (int64_t[]){0, 2, 3, 1}, &lk);
-    ft_layout_set scores[3] = {{1, {lq}}, {1, {lk}}, {0, {{0, {0}}}}};
+    ft_layout_set scores[3] = {{1, {lq}}, {1, {lk}}, {0, {{.rank = 0}}}};
     n = count_candidates("MatMul", 4, (int64_t[]){1, 12, 128, 64}, 4, (int64_t[]){1, 12, 64, 128}, 0, scores);
     assert_in_range(n, 10, 50);
-    ft_layout lctx = {4, {0, 2, 1, 3}};
-    ft_layout_set context[3] = {{0, {{0, {0}}}}, {1, {lq}}, {1, {lctx}}};
+    ft_layout lctx = {.rank = 4, .perm = {0, 2, 1, 3}};
+    ft_layout_set context[3] = {{0, {{.rank = 0}}}, {1, {lq}}, {1, {lctx}}};
     n = count_candidates("MatMul", 4, (int64_t[]){1, 12, 128, 128}, 4, (int64_t[]){1, 12, 128, 64}, 0, context);
     assert_in_range(n, 10, 50);
 }

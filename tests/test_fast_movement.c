@@ -99,7 +99,7 @@ static void default_transpose_is_a_tiled_row_major_copy(void **state)
     fc_input_f32(&c, 2, (const int64_t[]){100, 60}, -1, 1, 5);
     fc_outputs(&c, 1);
     c.in_hints[0].n = 1;
-    c.in_hints[0].l[0] = (ft_layout){2, {1, 0}};
+    c.in_hints[0].l[0] = (ft_layout){.rank = 2, .perm = {1, 0}};
     ft_candidate_list list;
     fc_enumerate(&c, &list);
     assert_int_equal(ft_registry_default(&c.node, c.in, c.out, &def, &err), FT_OK);

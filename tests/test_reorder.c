@@ -95,14 +95,14 @@ static void tiles_cover_edges_of_large_transposes(void **state)
     static const int64_t shapes[][2] = {{129, 67}, {64, 200}, {96, 160}, {1, 300}, {300, 1}, {17, 1000}, {257, 255}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         ft_shape sh = {2, {shapes[i][0], shapes[i][1]}};
-        ft_layout id, tr = {2, {1, 0}};
+        ft_layout id, tr = {.rank = 2, .perm = {1, 0}};
         ft_layout_identity(&id, 2);
         check_all_knobs(&sh, &id, &tr, 4, i);
         check_all_knobs(&sh, &tr, &id, 4, i + 100);
     }
     /* a batch of transposes whose axes are not adjacent: [A,B,C] -> [C,B,A] */
     ft_shape sh = {3, {37, 5, 45}};
-    ft_layout id, rev = {3, {2, 1, 0}};
+    ft_layout id, rev = {.rank = 3, .perm = {2, 1, 0}};
     ft_layout_identity(&id, 3);
     check_all_knobs(&sh, &id, &rev, 4, 7);
 }
@@ -111,7 +111,7 @@ static void describe_tells_row_copies_from_transposes(void **state)
 {
     (void)state;
     ft_shape sh = {4, {1, 128, 12, 64}};
-    ft_layout id, heads = {4, {0, 2, 1, 3}}, last = {4, {0, 1, 3, 2}};
+    ft_layout id, heads = {.rank = 4, .perm = {0, 2, 1, 3}}, last = {.rank = 4, .perm = {0, 1, 3, 2}};
     int64_t rows = 0, cols = 0;
     ft_layout_identity(&id, 4);
     assert_int_equal(ft_reorder_describe(&id, &heads, &sh, &rows, &cols), 0);
@@ -120,7 +120,7 @@ static void describe_tells_row_copies_from_transposes(void **state)
     assert_int_equal(cols, 64);
     /* only size-1 axes move: a copy */
     ft_shape ones = {3, {1, 9, 1}};
-    ft_layout l = {3, {2, 1, 0}}, i3;
+    ft_layout l = {.rank = 3, .perm = {2, 1, 0}}, i3;
     ft_layout_identity(&i3, 3);
     assert_int_equal(ft_reorder_describe(&i3, &l, &ones, &rows, &cols), 0);
 }
@@ -130,7 +130,7 @@ static void reorder_refuses_bad_layouts_and_knobs(void **state)
     (void)state;
     float src[6] = {0}, dst[6];
     ft_shape sh = {2, {2, 3}};
-    ft_layout id, dup = {2, {0, 0}}, wrong_rank = {3, {0, 1, 2}}, out_of_range = {2, {0, 5}};
+    ft_layout id, dup = {.rank = 2, .perm = {0, 0}}, wrong_rank = {.rank = 3, .perm = {0, 1, 2}}, out_of_range = {.rank = 2, .perm = {0, 5}};
     ft_layout_identity(&id, 2);
     assert_int_equal(ft_reorder(src, &dup, dst, &id, &sh, 4), FT_ERR_INPUT);
     assert_int_equal(ft_reorder(src, &id, dst, &wrong_rank, &sh, 4), FT_ERR_INPUT);
@@ -145,7 +145,7 @@ static void scalars_and_empty_tensors_are_handled(void **state)
 {
     (void)state;
     ft_shape scalar = {0, {0}}, empty = {2, {0, 5}};
-    ft_layout l0 = {0, {0}}, id, tr = {2, {1, 0}};
+    ft_layout l0 = {.rank = 0, .perm = {0}}, id, tr = {.rank = 2, .perm = {1, 0}};
     ft_layout_identity(&id, 2);
     float a = 3.5f, b = 0.0f;
     assert_int_equal(ft_reorder(&a, &l0, &b, &l0, &scalar, sizeof a), FT_OK);

@@ -100,6 +100,13 @@ void tu_attr_int(ft_graph *g, int ni, const char *name, int64_t v)
     a->i = v;
 }
 
+void tu_attr_float(ft_graph *g, int ni, const char *name, float v)
+{
+    ft_attr *a = new_attr(g, ni, name);
+    a->type = FT_ATTR_FLOAT;
+    a->f = v;
+}
+
 static void push_index(int **arr, int *n, int v)
 {
     *arr = realloc(*arr, (size_t)(*n + 1) * sizeof **arr);

@@ -26,6 +26,7 @@ int tu_add_node(ft_graph *g, const char *op_type, const char *name, int n_in, co
 /* Adds an INTS / INT attribute to node ni. */
 void tu_attr_ints(ft_graph *g, int ni, const char *name, int n, const int64_t *v);
 void tu_attr_int(ft_graph *g, int ni, const char *name, int64_t v);
+void tu_attr_float(ft_graph *g, int ni, const char *name, float v);
 /* Adds a run-time graph input / a constant int64 tensor / a constant float tensor; returns its index. */
 int tu_add_input(ft_graph *g, const char *name, ft_dtype dtype, int rank, const int64_t *dims);
 int tu_add_const_i64(ft_graph *g, const char *name, int rank, const int64_t *dims, const int64_t *vals);

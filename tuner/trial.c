@@ -35,16 +35,10 @@ struct ft_trial {
 static void convert_layout(const void *src, const ft_layout *from, void *dst, const ft_layout *to, const ft_shape *s,
                            size_t es)
 {
-    int64_t sf[FT_MAX_RANK], st[FT_MAX_RANK], idx[FT_MAX_RANK] = {0};
-    ft_layout_strides(from, s, sf);
-    ft_layout_strides(to, s, st);
+    int64_t idx[FT_MAX_RANK] = {0};
     int64_t n = ft_shape_numel(s);
     for (int64_t i = 0; i < n; i++) {
-        int64_t of = 0, ot = 0;
-        for (int d = 0; d < s->rank; d++) {
-            of += idx[d] * sf[d];
-            ot += idx[d] * st[d];
-        }
+        int64_t of = ft_layout_offset(from, s, idx), ot = ft_layout_offset(to, s, idx);
         memcpy((char *)dst + ot * (int64_t)es, (const char *)src + of * (int64_t)es, es);
         for (int d = s->rank - 1; d >= 0; d--) {
             if (++idx[d] < s->dims[d]) break;

@@ -78,7 +78,7 @@ static int pow_code(const ft_tensor *e)
 static void broadcast_layout(const ft_layout *l, const ft_shape *out, const ft_shape *s, const ft_layout_set *hints,
                              ft_layout *res)
 {
-    ft_layout induced = {s->rank, {0}};
+    ft_layout induced = {.rank = s->rank, .perm = {0}};
     int k = 0, off = out->rank - s->rank;
     for (int p = 0; p < l->rank; p++)
         if (l->perm[p] >= off) induced.perm[k++] = (uint8_t)(l->perm[p] - off);
@@ -119,10 +119,17 @@ static int ew_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const
         if (shaped[i]) sets[n_sets++] = &list->in_hints[i];
     }
     ft_layout choices[FT_FAST_MAX_CHOICES];
-    int n_choices = ft_fast_layout_choices(os, sets, n_sets, choices, FT_FAST_MAX_CHOICES);
+    int n_choices = ft_fast_layout_choices_blocked(os, sets, n_sets, choices, FT_FAST_MAX_CHOICES);
+    /* blocked layouts only where every other operand is a single value: the walk reads shaped
+     * operands in the output's blocking and has no blocking for a broadcast one */
+    int flat_only = 1;
+    for (int i = 0; i < want_in; i++)
+        if (!shaped[i] && ft_shape_numel(&in[i]->shape) != 1 && !(op->kind == K_POW && code != POW_GENERAL && i == 1))
+            flat_only = 0;
     int isas[FT_FAST_N_ISA], n_isa = ft_fast_isas(isas);
     static const int unrolls[] = {2, 4, 1};
     for (int li = 0; li < n_choices; li++) {
+        if (ft_layout_blocked(&choices[li]) && !flat_only) continue;
         ft_candidate c;
         char lb[16];
         ft_candidate_init(&c, family_of(n->op_type), n, in, out);
@@ -158,6 +165,35 @@ typedef struct ew_walk {
     int64_t dims[FT_MAX_RANK];
     int64_t st[EW_OPS][FT_MAX_RANK]; /* element strides, operand 0 the output; 0 where broadcast */
 } ew_walk;
+
+static void walk_make(ew_walk *w, const ft_tensor *out, const ft_layout *lo, int n_in, ft_tensor *const *in,
+                      const ft_layout *li);
+
+/* A blocked output: the walk of the same bytes with the blocked axis split in two, operands of the
+ * output's shape split alike (they share its layout), single values left as they are. -1 when the
+ * candidate's layouts do not fit the tensors. */
+static int walk_make_blocked(ew_walk *w, const ft_tensor *out, const ft_layout *lo, int n_in, ft_tensor *const *in,
+                             const ft_layout *li)
+{
+    ft_tensor o2 = *out, i2[EW_OPS - 1];
+    ft_tensor *ip[EW_OPS - 1];
+    ft_layout lo2, li2[EW_OPS - 1];
+    if (ft_layout_split(lo, &out->shape, 0, 0, &lo2, &o2.shape) != 0) return -1;
+    for (int k = 0; k < n_in; k++) {
+        i2[k] = *in[k];
+        ip[k] = &i2[k];
+        if (ft_shape_equal(&in[k]->shape, &out->shape)) {
+            if (!ft_layout_equal(&li[k], lo) ||
+                ft_layout_split(&li[k], &in[k]->shape, 0, 0, &li2[k], &i2[k].shape) != 0)
+                return -1;
+        } else {
+            if (ft_shape_numel(&in[k]->shape) != 1) return -1;
+            ft_layout_identity(&li2[k], in[k]->shape.rank);
+        }
+    }
+    walk_make(w, &o2, &lo2, n_in, ip, li2);
+    return 0;
+}
 
 static void walk_make(ew_walk *w, const ft_tensor *out, const ft_layout *lo, int n_in, ft_tensor *const *in,
                       const ft_layout *li)
@@ -209,7 +245,9 @@ static int ew_run(ft_kernel_ctx *ctx)
     int unroll = c->params[1], code = c->params[2];
     int n_in = op->kind == K_UNARY || (op->kind == K_POW && code != POW_GENERAL) ? 1 : op->kind == K_WHERE ? 3 : 2;
     ew_walk w;
-    walk_make(&w, ctx->out[0], &c->out_layout, n_in, ctx->in, c->in_layout);
+    if (!ft_layout_blocked(&c->out_layout)) walk_make(&w, ctx->out[0], &c->out_layout, n_in, ctx->in, c->in_layout);
+    else if (walk_make_blocked(&w, ctx->out[0], &c->out_layout, n_in, ctx->in, c->in_layout) != 0)
+        return run_fail(ctx, "its blocked layouts do not fit the tensors");
     int last = w.rank - 1;
     int64_t inner = w.dims[last], rows = 1, idx[FT_MAX_RANK] = {0}, off[EW_OPS] = {0};
     for (int d = 0; d < last; d++) rows *= w.dims[d];

@@ -6,7 +6,8 @@
 
 #include "isa.h"
 
-int ft_fast_layout_choices(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out, int max)
+static int layout_choices(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out, int max,
+                          int blocked)
 {
     int n = 0;
     if (max < 1) return 0;
@@ -15,13 +16,25 @@ int ft_fast_layout_choices(const ft_shape *s, const ft_layout_set *const *sets, 
         if (!sets[k]) continue;
         for (int i = 0; i < sets[k]->n && i < 6; i++) {
             const ft_layout *l = &sets[k]->l[i];
-            if (l->rank != s->rank || n == max) continue;
+            if (l->rank != s->rank || n == max || (ft_layout_blocked(l) && (!blocked || !ft_layout_fits(l, s))))
+                continue;
             int dup = 0;
             for (int j = 0; j < n && !dup; j++) dup = ft_layout_equivalent(&out[j], l, s);
             if (!dup) out[n++] = *l;
         }
     }
     return n;
+}
+
+int ft_fast_layout_choices(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out, int max)
+{
+    return layout_choices(s, sets, n_sets, out, max, 0);
+}
+
+int ft_fast_layout_choices_blocked(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out,
+                                   int max)
+{
+    return layout_choices(s, sets, n_sets, out, max, 1);
 }
 
 int ft_fast_block_view(const ft_layout *l, const ft_shape *s, unsigned mask, int64_t *outer, int64_t *n,

@@ -7,10 +7,13 @@
 
 #define FT_FAST_MAX_CHOICES (1 + 6 * FT_MAX_IO)
 
-/* Row-major first, then every layout of the given hint sets (NULL sets are skipped) that has the
- * rank of s and is not equivalent for s to one already chosen (layouts that only move size-1 axes
- * are the same bytes). Returns the count, at most max. */
+/* Row-major first, then every unblocked layout of the given hint sets (NULL sets are skipped) that
+ * has the rank of s and is not equivalent for s to one already chosen (layouts that only move
+ * size-1 axes are the same bytes). Returns the count, at most max. */
 int ft_fast_layout_choices(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out, int max);
+/* The same, blocked layouts that fit s included (for kernels that read any layout as flat bytes). */
+int ft_fast_layout_choices_blocked(const ft_shape *s, const ft_layout_set *const *sets, int n_sets, ft_layout *out,
+                                   int max);
 
 /* A tensor of shape s stored in layout l, reduced over the logical axes in mask: when those axes
  * (size-1 axes aside) sit at consecutive physical positions, the data is [outer][n][inner] in

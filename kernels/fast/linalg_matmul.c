@@ -262,7 +262,7 @@ static int layout_choices(const ft_tensor *t, const ft_layout_set *hints, ft_lay
     ft_layout_identity(&out[0], t->shape.rank);
     for (int h = 0; h < hints->n && h < (int)(sizeof hints->l / sizeof hints->l[0]); h++) {
         const ft_layout *l = &hints->l[h];
-        if (l->rank != t->shape.rank) continue;
+        if (l->rank != t->shape.rank || ft_layout_blocked(l)) continue;
         unsigned seen = 0;
         for (int p = 0; p < l->rank; p++) seen |= l->perm[p] < l->rank ? 1u << l->perm[p] : 0;
         if (seen != (1u << l->rank) - 1) continue;

@@ -107,7 +107,7 @@ static int tiled_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *co
     int64_t perm[FT_MAX_RANK];
     if (!transpose_ok(n, in, out, perm)) return FT_OK;
     const ft_shape *s = &in[0]->shape;
-    ft_layout src, dst = {s->rank, {0}};
+    ft_layout src, dst = {.rank = s->rank, .perm = {0}};
     ft_layout_identity(&src, s->rank);
     for (int p = 0; p < s->rank; p++) dst.perm[p] = (uint8_t)perm[p];
     ft_candidate c;
@@ -118,7 +118,7 @@ static int tiled_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *co
 /* The output stored in out_layout is the input stored in this layout of the input's axes. */
 static void output_as_input_layout(const ft_layout *out_layout, const int64_t *perm, ft_layout *res)
 {
-    res->rank = out_layout->rank;
+    ft_layout_identity(res, out_layout->rank);
     for (int p = 0; p < out_layout->rank; p++) res->perm[p] = (uint8_t)perm[out_layout->perm[p]];
 }
 
@@ -144,7 +144,7 @@ static int relabel_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *
     int64_t perm[FT_MAX_RANK];
     if (!transpose_ok(n, in, out, perm)) return FT_OK;
     const ft_shape *xs = &in[0]->shape, *ys = &out[0]->shape;
-    ft_layout_set from_out = {0, {{0, {0}}}};
+    ft_layout_set from_out = {0, {{.rank = 0}}};
     for (int i = 0; i < list->out_hints.n && i < 6; i++)
         if (list->out_hints.l[i].rank == ys->rank)
             output_as_input_layout(&list->out_hints.l[i], perm, &from_out.l[from_out.n++]);

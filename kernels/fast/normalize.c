@@ -272,7 +272,7 @@ static int reduce_parse(const ft_node *n, ft_tensor *const *in, reduce_info *r)
 /* The output layout that stores the kept axes in the order l stores them. */
 static void reduce_out_layout(const ft_layout *l, const reduce_info *r, const ft_shape *os, ft_layout *res)
 {
-    ft_layout o = {os->rank, {0}};
+    ft_layout o = {.rank = os->rank, .perm = {0}};
     if (r->keepdims) {
         o = *l;
     } else {

@@ -16,20 +16,28 @@ typedef struct reorder_plan {
     int tdim;                 /* -1: rows copy; else the axis read contiguously (the transpose's cols) */
 } reorder_plan;
 
-static int layout_ok(const ft_layout *l, int rank)
-{
-    unsigned seen = 0;
-    if (l->rank != rank) return 0;
-    for (int i = 0; i < rank; i++) {
-        if (l->perm[i] >= rank || (seen & (1u << l->perm[i]))) return 0;
-        seen |= 1u << l->perm[i];
-    }
-    return 1;
-}
+static int plan_make_plain(reorder_plan *p, const ft_layout *sl, const ft_layout *dl, const ft_shape *s);
 
+/* A blocked layout on either side: both seen as permutations of the shape with the blocked axis
+ * split in two (registry.h), where the reorder is an ordinary one. Two different blockings are not
+ * served (nothing enumerates them). */
 static int plan_make(reorder_plan *p, const ft_layout *sl, const ft_layout *dl, const ft_shape *s)
 {
-    if (s->rank < 0 || s->rank > FT_MAX_RANK || !layout_ok(sl, s->rank) || !layout_ok(dl, s->rank)) return -1;
+    if (s->rank < 0 || s->rank > FT_MAX_RANK || !ft_layout_fits(sl, s) || !ft_layout_fits(dl, s)) return -1;
+    if (!ft_layout_blocked(sl) && !ft_layout_blocked(dl)) return plan_make_plain(p, sl, dl, s);
+    const ft_layout *b = ft_layout_blocked(sl) ? sl : dl;
+    if (ft_layout_blocked(sl) && ft_layout_blocked(dl) && (sl->block != dl->block || sl->block_axis != dl->block_axis))
+        return -1;
+    ft_layout sl2, dl2;
+    ft_shape s2, t2;
+    if (ft_layout_split(sl, s, b->block_axis, b->block, &sl2, &s2) != 0 ||
+        ft_layout_split(dl, s, b->block_axis, b->block, &dl2, &t2) != 0)
+        return -1;
+    return plan_make_plain(p, &sl2, &dl2, &s2);
+}
+
+static int plan_make_plain(reorder_plan *p, const ft_layout *sl, const ft_layout *dl, const ft_shape *s)
+{
     int64_t ss[FT_MAX_RANK];
     ft_layout_strides(sl, s, ss);
     p->rank = 0;

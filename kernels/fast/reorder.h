@@ -15,8 +15,9 @@
 
 /* Writes into dst (stored in dst_layout) the tensor of logical shape `logical` that src stores in
  * src_layout, with the default knobs for this CPU. elem_size is 1, 2, 4 or 8 (other sizes go
- * element by element). src and dst must not overlap. Returns FT_OK, or FT_ERR_INPUT when a layout
- * is not a permutation of the shape's rank. */
+ * element by element). src and dst must not overlap. Either layout may be blocked (both with the
+ * same blocking when both are). Returns FT_OK, or FT_ERR_INPUT when a layout does not fit the
+ * shape (ft_layout_fits) or the two are blocked differently. */
 int ft_reorder(const void *src, const ft_layout *src_layout, void *dst, const ft_layout *dst_layout,
                const ft_shape *logical, size_t elem_size);
 
