@@ -9,6 +9,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 #include "sha256.h"
 
 #ifndef FT_BUILD_FLAGS
@@ -308,6 +312,22 @@ int ft_machine_fingerprint(ft_machine *m, ft_error *err)
     if (file_nonempty("/sys/hypervisor/type") || access("/proc/device-tree/hypervisor", F_OK) == 0) m->hypervisor = 1;
     const char *emu = getenv("FT_EMULATED");
     if (emu && (strcmp(emu, "0") == 0 || strcmp(emu, "1") == 0)) m->emulated = emu[0] == '1';
+#if defined(__aarch64__) && defined(__linux__)
+    /* Under qemu-user /proc/cpuinfo is the host's x86 one: the features the emulated CPU offers are
+     * the ones the kernel's auxiliary vector (which qemu fills for the guest) reports. */
+    if (m->emulated) {
+        static const struct {
+            int hwcap2;
+            unsigned long bit;
+            const char *name;
+        } hw[] = {{0, 1ul << 1, "neon"}, {0, 1ul << 20, "asimddp"}, {2, 1ul << 13, "i8mm"},
+                  {2, 1ul << 14, "bf16"}, {0, 1ul << 22, "sve"},    {2, 1ul << 1, "sve2"}};
+        unsigned long h1 = getauxval(AT_HWCAP), h2 = getauxval(AT_HWCAP2);
+        m->isa[0] = '\0';
+        for (size_t i = 0; i < sizeof hw / sizeof hw[0]; i++)
+            if ((hw[i].hwcap2 ? h2 : h1) & hw[i].bit) append_word(m->isa, sizeof m->isa, hw[i].name);
+    }
+#endif
 
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     m->n_cpus = n > 0 ? (int)n : 1;
