@@ -56,5 +56,7 @@ extern const ft_kernel_family ft_family_matmul_gemm;          /* linalg_matmul.c
 extern const ft_kernel_family ft_family_gemm_gemm;            /* linalg_gemm.c */
 extern const ft_kernel_family ft_family_conv_im2col;          /* conv_im2col.c */
 extern const ft_kernel_family ft_family_conv_direct_depthwise; /* conv_depthwise.c */
+extern const ft_kernel_family ft_family_conv_im2col_nhwc;      /* conv_nhwc.c */
+extern const ft_kernel_family ft_family_conv_direct_nchwc;     /* conv_nchwc.c */
 
 #endif
