@@ -107,6 +107,25 @@ static void tiles_cover_edges_of_large_transposes(void **state)
     check_all_knobs(&sh, &id, &rev, 4, 7);
 }
 
+/* Strides that put 16 consecutive rows into few L1 sets (multiples of 1 KiB, or 4 bytes past 4 KiB)
+ * send the vector kernels through their buffered panels: whole and partial panels of 128 rows, widths
+ * that are not a multiple of the register block, unaligned rows (no streaming), and a batch. */
+static void transposes_at_aliasing_strides_match_a_naive_index_loop(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][2] = {{256, 300}, {300, 256}, {1024, 17}, {77, 1024}, {64, 256}, {96, 1025}, {130, 512}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        ft_shape sh = {2, {shapes[i][0], shapes[i][1]}};
+        ft_layout id, tr = {.rank = 2, .perm = {1, 0}};
+        ft_layout_identity(&id, 2);
+        check_all_knobs(&sh, &id, &tr, 4, 200 + i);
+    }
+    ft_shape sh = {3, {3, 256, 80}};
+    ft_layout id, swap = {.rank = 3, .perm = {0, 2, 1}};
+    ft_layout_identity(&id, 3);
+    check_all_knobs(&sh, &id, &swap, 4, 9);
+}
+
 static void describe_tells_row_copies_from_transposes(void **state)
 {
     (void)state;
@@ -159,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reorder_matches_a_naive_index_loop),
         cmocka_unit_test(tiles_cover_edges_of_large_transposes),
+        cmocka_unit_test(transposes_at_aliasing_strides_match_a_naive_index_loop),
         cmocka_unit_test(describe_tells_row_copies_from_transposes),
         cmocka_unit_test(reorder_refuses_bad_layouts_and_knobs),
         cmocka_unit_test(scalars_and_empty_tensors_are_handled),

@@ -4,7 +4,8 @@
  * and what the sweep uses to feed candidates their inputs and to read their outputs back.
  * After dropping size-1 axes and merging axes that stay adjacent in both layouts, a reorder is
  * either a copy of contiguous rows or a batch of 2-D transposes (the source's innermost axis
- * against the destination's), done in cache tiles of register-blocked transposes.
+ * against the destination's), done in cache tiles of register-blocked transposes, or at strides
+ * that alias in L1 in panels staged through an L1 buffer (fast/x32_transpose.h).
  */
 #ifndef FT_REORDER_H
 #define FT_REORDER_H
@@ -24,7 +25,8 @@ int ft_reorder(const void *src, const ft_layout *src_layout, void *dst, const ft
 /* The knobs of a reorder. */
 typedef struct ft_reorder_knobs {
     int isa;    /* ft_fast_isa (isa.h); vector code serves 4-byte elements, other sizes run portable tiles */
-    int tile;   /* 8, 16, 32 or 64: the cache block of the 2-D transposes */
+    int tile;   /* 8, 16, 32 or 64: the cache block of the 2-D transposes (the panel width, 16 at least,
+                 * where the vector kernels go in panels) */
     int stream; /* 1: non-temporal stores in the vector transposes (tensors well beyond L2 only) */
 } ft_reorder_knobs;
 

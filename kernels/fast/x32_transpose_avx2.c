@@ -1,40 +1,35 @@
-/* x32_transpose_avx2.c - 2-D transposes of 4-byte elements in 8x8 AVX register blocks; partial
- * blocks at the edges are copied element by element. */
+/* x32_transpose_avx2.c - 2-D transposes of 4-byte elements: cache tiles of 8x8 AVX register blocks
+ * (x32_transpose_block.h; partial blocks at the edges go element by element) or, at strides that
+ * alias in L1, panels of them staged through an L1 buffer (x32_transpose_panel.h). */
 #include <immintrin.h>
 
 #include "x32_transpose.h"
+#include "x32_transpose_block.h"
+#include "x32_transpose_panel.h"
 
-static inline void block8(const float *s, int64_t lds, float *d, int64_t ldd, int stream)
+static inline void panel_block(const float *s, int64_t lds, float *d, int64_t ldd, int nr, int nc)
 {
-    __m256 r[8], t[8], u[8];
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * lds);
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-    if (stream)
-        for (int i = 0; i < 8; i++) _mm256_stream_ps(d + i * ldd, r[i]);
-    else
-        for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + i * ldd, r[i]);
+    if (nr == 8 && nc == 8) x32_block8(s, lds, d, ldd, 0);
+    else x32_block8_edge(s, lds, d, ldd, nr, nc);
 }
 
-void ft_x32_transpose_avx2(const void *src, int64_t lds, int64_t rows, int64_t cols, void *dst, int64_t ldd, int tile,
-                           int stream)
+static inline void panel_run(const float *b, float *d, int n, int stream)
 {
-    const uint32_t *s = src;
-    uint32_t *d = dst;
+    int j = 0;
+    if (stream)
+        for (; j + 8 <= n; j += 8) _mm256_stream_ps(d + j, _mm256_load_ps(b + j));
+    else
+        for (; j + 8 <= n; j += 8) _mm256_storeu_ps(d + j, _mm256_load_ps(b + j));
+    for (; j < n; j++) d[j] = b[j];
+}
+
+/* Cache tiles; while one tile is transposed the lines of the next one, source and destination, are
+ * prefetched. */
+static void transpose_tiles(const float *s, int64_t lds, int64_t rows, int64_t cols, float *d, int64_t ldd, int tile,
+                            int stream)
+{
     /* non-temporal stores need aligned 32-byte rows */
-    stream = stream && ((uintptr_t)dst % 32 == 0) && ldd % 8 == 0;
+    stream = stream && ((uintptr_t)d % 32 == 0) && ldd % 8 == 0;
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         int64_t r1 = r0 + tile < rows ? r0 + tile : rows;
         for (int64_t c0 = 0; c0 < cols; c0 += tile) {
@@ -55,8 +50,7 @@ void ft_x32_transpose_avx2(const void *src, int64_t lds, int64_t rows, int64_t c
                                 _mm_prefetch((const char *)(d + (pc + i) * ldd + pr), _MM_HINT_T0);
                         }
                     if (r + 8 <= r1 && c + 8 <= c1) {
-                        block8((const float *)(const void *)(s + r * lds + c), lds, (float *)(void *)(d + c * ldd + r),
-                               ldd, stream);
+                        x32_block8(s + r * lds + c, lds, d + c * ldd + r, ldd, stream);
                         continue;
                     }
                     for (int64_t cc = c; cc < c + 8 && cc < c1; cc++)
@@ -65,4 +59,14 @@ void ft_x32_transpose_avx2(const void *src, int64_t lds, int64_t rows, int64_t c
         }
     }
     if (stream) _mm_sfence();
+}
+
+void ft_x32_transpose_avx2(const void *src, int64_t lds, int64_t rows, int64_t cols, void *dst, int64_t ldd, int tile,
+                           int stream)
+{
+    if (x32_use_panels(lds, rows, cols, ldd))
+        x32_transpose_panels(src, lds, rows, cols, dst, ldd, tile < 16 ? 16 : tile,
+                             stream && (uintptr_t)dst % 32 == 0 && ldd % 8 == 0, 8, panel_block, panel_run);
+    else
+        transpose_tiles(src, lds, rows, cols, dst, ldd, tile, stream);
 }

@@ -1,97 +1,51 @@
-/* x32_transpose_avx512.c - 2-D transposes of 4-byte elements in 16x16 (tile >= 16) or 8x8 (tile 8)
- * register blocks; masked loads and stores cover the edges, so no scalar loop is needed. */
+/* x32_transpose_avx512.c - 2-D transposes of 4-byte elements: cache tiles of 16x16 (tile >= 16) or
+ * 8x8 (tile 8) register blocks (x32_transpose_block.h, masked at the edges), or, at strides that
+ * alias in L1, panels of 16x16 blocks staged through an L1 buffer (x32_transpose_panel.h). */
 #include <immintrin.h>
 
 #include "x32_transpose.h"
-
-/* 32-bit pairs, 64-bit pairs, then 128-bit lanes twice. */
-static inline void transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int h = 0; h < 16; h += 8)
-        for (int i = 0; i < 4; i++) {
-            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
-            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
-        }
-    for (int i = 0; i < 8; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-    }
-}
-
-static inline void transpose8(__m256 r[8])
-{
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-}
+#include "x32_transpose_block.h"
+#include "x32_transpose_panel.h"
 
 /* One m x m block (m = 16 or 8) of which nr rows and nc cols are valid. */
 static inline void block(int m, const float *s, int64_t lds, float *d, int64_t ldd, int nr, int nc, int stream)
 {
     if (m == 16) {
-        __m512 r[16];
-        if (nr == 16 && nc == 16) {
-            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * lds);
-            transpose16(r);
-            if (stream)
-                for (int i = 0; i < 16; i++) _mm512_stream_ps(d + i * ldd, r[i]);
-            else
-                for (int i = 0; i < 16; i++) _mm512_storeu_ps(d + i * ldd, r[i]);
-            return;
-        }
-        __mmask16 cm = (__mmask16)((1u << nc) - 1u), rm = (__mmask16)((1u << nr) - 1u);
-        for (int i = 0; i < 16; i++) r[i] = i < nr ? _mm512_maskz_loadu_ps(cm, s + i * lds) : _mm512_setzero_ps();
-        transpose16(r);
-        for (int i = 0; i < nc; i++) _mm512_mask_storeu_ps(d + i * ldd, rm, r[i]);
-        return;
+        if (nr == 16 && nc == 16) x32_block16(s, lds, d, ldd, stream);
+        else x32_block16_edge(s, lds, d, ldd, nr, nc);
+    } else {
+        if (nr == 8 && nc == 8) x32_block8(s, lds, d, ldd, stream);
+        else x32_block8_edge(s, lds, d, ldd, nr, nc);
     }
-    __m256 r[8];
-    if (nr == 8 && nc == 8) {
-        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * lds);
-        transpose8(r);
-        if (stream)
-            for (int i = 0; i < 8; i++) _mm256_stream_ps(d + i * ldd, r[i]);
-        else
-            for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + i * ldd, r[i]);
-        return;
-    }
-    __mmask8 cm = (__mmask8)((1u << nc) - 1u), rm = (__mmask8)((1u << nr) - 1u);
-    for (int i = 0; i < 8; i++) r[i] = i < nr ? _mm256_maskz_loadu_ps(cm, s + i * lds) : _mm256_setzero_ps();
-    transpose8(r);
-    for (int i = 0; i < nc; i++) _mm256_mask_storeu_ps(d + i * ldd, rm, r[i]);
 }
 
-void ft_x32_transpose_avx512(const void *src, int64_t lds, int64_t rows, int64_t cols, void *dst, int64_t ldd,
-                             int tile, int stream)
+static inline void panel_block(const float *s, int64_t lds, float *d, int64_t ldd, int nr, int nc)
 {
-    const float *s = src;
-    float *d = dst;
+    block(16, s, lds, d, ldd, nr, nc, 0);
+}
+
+static inline void panel_run(const float *b, float *d, int n, int stream)
+{
+    int j = 0;
+    if (stream)
+        for (; j + 16 <= n; j += 16) _mm512_stream_ps(d + j, _mm512_load_ps(b + j));
+    else
+        for (; j + 16 <= n; j += 16) _mm512_storeu_ps(d + j, _mm512_load_ps(b + j));
+    if (j < n) {
+        __mmask16 m = (__mmask16)((1u << (n - j)) - 1u);
+        _mm512_mask_storeu_ps(d + j, m, _mm512_maskz_load_ps(m, b + j));
+    }
+}
+
+/* Cache tiles; while one tile is transposed the lines of the next one, source and destination, are
+ * prefetched: large transposes are otherwise bound by the latency of their strided misses. Not
+ * inlined into the dispatcher: beside the panel path gcc compiles it a few percent slower. */
+__attribute__((noinline)) static void transpose_tiles(const float *s, int64_t lds, int64_t rows, int64_t cols, float *d, int64_t ldd, int tile,
+                            int stream)
+{
     const int m = tile >= 16 ? 16 : 8;
     /* non-temporal stores need whole lines at aligned addresses */
-    stream = stream && ((uintptr_t)dst % 64 == 0) && ldd % 16 == 0;
+    stream = stream && ((uintptr_t)d % 64 == 0) && ldd % 16 == 0;
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         int64_t r1 = r0 + tile < rows ? r0 + tile : rows;
         for (int64_t c0 = 0; c0 < cols; c0 += tile) {
@@ -117,4 +71,14 @@ void ft_x32_transpose_avx512(const void *src, int64_t lds, int64_t rows, int64_t
         }
     }
     if (stream) _mm_sfence();
+}
+
+void ft_x32_transpose_avx512(const void *src, int64_t lds, int64_t rows, int64_t cols, void *dst, int64_t ldd,
+                             int tile, int stream)
+{
+    if (x32_use_panels(lds, rows, cols, ldd))
+        x32_transpose_panels(src, lds, rows, cols, dst, ldd, tile < 16 ? 16 : tile,
+                             stream && (uintptr_t)dst % 64 == 0 && ldd % 16 == 0, 16, panel_block, panel_run);
+    else
+        transpose_tiles(src, lds, rows, cols, dst, ldd, tile, stream);
 }
