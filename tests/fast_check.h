@@ -224,7 +224,7 @@ static inline int fc_check_all(fc_case *c, double tol)
     if (c->node.op->run(&octx) != FT_OK) fail_msg("%s: reference failed: %s", c->node.op_type, err.msg);
 
     ft_candidate_list list = {0};
-    for (int i = 0; i < c->n_in && i < FT_MAX_IO; i++) list.in_hints[i] = c->in_hints[i];
+    for (int i = 0; i < c->n_in && i < FC_MAX_IN && i < FT_MAX_IO; i++) list.in_hints[i] = c->in_hints[i];
     list.out_hints = c->out_hints;
     if (ft_registry_enumerate(&c->node, c->in, c->out, &list, &err) != FT_OK)
         fail_msg("%s: enumerate failed: %s", c->node.op_type, err.msg);
@@ -311,7 +311,7 @@ static inline void fc_enumerate(fc_case *c, ft_candidate_list *list)
     ft_op_ctx octx = {&c->node, c->n_in, c->n_out, c->in, c->out, &err};
     assert_int_equal(c->node.op->infer(&octx), FT_OK);
     memset(list, 0, sizeof *list);
-    for (int i = 0; i < c->n_in && i < FT_MAX_IO; i++) list->in_hints[i] = c->in_hints[i];
+    for (int i = 0; i < c->n_in && i < FC_MAX_IN && i < FT_MAX_IO; i++) list->in_hints[i] = c->in_hints[i];
     list->out_hints = c->out_hints;
     assert_int_equal(ft_registry_enumerate(&c->node, c->in, c->out, list, &err), FT_OK);
 }
