@@ -11,8 +11,9 @@
 extern const ft_kernel_family *const ft_families_linalg[];   /* kernels/fast/linalg.c */
 extern const ft_kernel_family *const ft_families_eltwise[];  /* kernels/fast/eltwise.c */
 extern const ft_kernel_family *const ft_families_movement[]; /* kernels/fast/movement.c */
+extern const ft_kernel_family *const ft_families_pool[];     /* kernels/fast/pool.c */
 static const ft_kernel_family *const *const family_tables[] = {ft_families_linalg, ft_families_eltwise,
-                                                               ft_families_movement};
+                                                               ft_families_movement, ft_families_pool};
 
 void ft_layout_identity(ft_layout *l, int rank)
 {

@@ -90,6 +90,24 @@ static int layout_agnostic(const ft_node *n)
     return 0;
 }
 
+/* Pools keep their input's layout in their output (kernels/fast/pool.c) though H and W change, so a
+ * 4-D layout that fits both shapes flows through them, both ways. Returns 1 when a hint was added. */
+static int carry_through_pool(const ft_graph *g, const ft_node *n, ft_layout_set *hints)
+{
+    static const char *const ops[] = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", NULL};
+    int is_pool = 0, changed = 0;
+    for (int i = 0; ops[i]; i++) is_pool |= strcmp(n->op_type, ops[i]) == 0;
+    if (!is_pool || n->n_in < 1 || n->in[0] < 0 || n->out[0] < 0) return 0;
+    int x = n->in[0], y = n->out[0];
+    const ft_tensor *tx = &g->tensors[x], *ty = &g->tensors[y];
+    if ((tx->flags & FT_T_CONST) || tx->shape.rank != 4 || ty->shape.rank != 4) return 0;
+    for (int k = 0; k < hints[x].n; k++)
+        if (ft_layout_fits(&hints[x].l[k], &ty->shape)) changed |= add_hint(&hints[y], &hints[x].l[k], &ty->shape);
+    for (int k = 0; k < hints[y].n; k++)
+        if (ft_layout_fits(&hints[y].l[k], &tx->shape)) changed |= add_hint(&hints[x], &hints[y].l[k], &tx->shape);
+    return changed;
+}
+
 /* The layouts the Conv families offer besides NCHW, for a 4-D float tensor a Conv reads or writes:
  * NHWC, and NCHW16c when the channels divide into blocks. */
 static void conv_hints(ft_layout_set *s, const ft_tensor *t)
@@ -134,6 +152,7 @@ int ft_layout_hints(const ft_graph *g, ft_layout_set *hints, ft_error *err)
         changed = 0;
         for (int i = 0; i < g->n_nodes; i++) {
             const ft_node *n = &g->nodes[i];
+            changed |= carry_through_pool(g, n, hints);
             if (!layout_agnostic(n) || n->out[0] < 0) continue;
             int y = n->out[0];
             for (int j = 0; j < n->n_in; j++) {

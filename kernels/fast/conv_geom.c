@@ -1,22 +1,10 @@
 /* conv_geom.c - reads a 2-D Conv node's attributes into the geometry the tuned Conv families use. */
 #include "conv_geom.h"
 
+#include <stdint.h>
 #include <string.h>
 
-/* An INTS attribute of exactly n values, each >= min, or `def` everywhere when absent. */
-static int ints_attr(const ft_node *node, const char *name, int n, int64_t def, int64_t min, int64_t *v)
-{
-    const int64_t *a;
-    int k = ft_attr_ints(node, name, &a);
-    for (int i = 0; i < n; i++) v[i] = def;
-    if (k < 0) return 0;
-    if (k != n) return -1;
-    for (int i = 0; i < n; i++) {
-        if (a[i] < min) return -1;
-        v[i] = a[i];
-    }
-    return 0;
-}
+#include "fast_util.h"
 
 int ft_conv2d_geom_of(const ft_node *n, ft_tensor *const *in, ft_tensor *const *out, ft_conv2d_geom *g)
 {
@@ -40,10 +28,11 @@ int ft_conv2d_geom_of(const ft_node *n, ft_tensor *const *in, ft_tensor *const *
     if (b && (b->shape.rank != 1 || b->shape.dims[0] != g->m)) return -1;
     g->has_bias = b != NULL;
     int64_t ks[2], st[2], dil[2], pads[4];
-    if (ints_attr(n, "kernel_shape", 2, 0, 1, ks)) return -1;
+    if (ft_fast_ints_attr(n, "kernel_shape", 2, 0, 1, INT64_MAX, ks)) return -1;
     if (ft_node_attr(n, "kernel_shape") && (ks[0] != g->kh || ks[1] != g->kw)) return -1;
-    if (ints_attr(n, "strides", 2, 1, 1, st) || ints_attr(n, "dilations", 2, 1, 1, dil) ||
-        ints_attr(n, "pads", 4, 0, 0, pads))
+    if (ft_fast_ints_attr(n, "strides", 2, 1, 1, INT64_MAX, st) ||
+        ft_fast_ints_attr(n, "dilations", 2, 1, 1, INT64_MAX, dil) ||
+        ft_fast_ints_attr(n, "pads", 4, 0, 0, INT64_MAX, pads))
         return -1;
     const char *ap = ft_attr_string(n, "auto_pad", "NOTSET");
     int upper = strcmp(ap, "SAME_UPPER") == 0, lower = strcmp(ap, "SAME_LOWER") == 0, valid = strcmp(ap, "VALID") == 0;

@@ -65,6 +65,21 @@ int ft_fast_block_view(const ft_layout *l, const ft_shape *s, unsigned mask, int
     return 1;
 }
 
+int ft_fast_ints_attr(const ft_node *node, const char *name, int n, int64_t def, int64_t min, int64_t max,
+                      int64_t *v)
+{
+    const int64_t *a;
+    int k = ft_attr_ints(node, name, &a);
+    for (int i = 0; i < n; i++) v[i] = def;
+    if (k < 0) return 0;
+    if (k != n) return -1;
+    for (int i = 0; i < n; i++) {
+        if (a[i] < min || a[i] > max) return -1;
+        v[i] = a[i];
+    }
+    return 0;
+}
+
 int ft_fast_isas(int *isas)
 {
     int n = 0;

@@ -21,6 +21,11 @@ int ft_fast_layout_choices_blocked(const ft_shape *s, const ft_layout_set *const
 int ft_fast_block_view(const ft_layout *l, const ft_shape *s, unsigned mask, int64_t *outer, int64_t *n,
                        int64_t *inner);
 
+/* An INTS attribute of exactly n values in [min, max], or `def` everywhere when absent: 0, or -1
+ * when it has another count or a value out of range. */
+int ft_fast_ints_attr(const ft_node *node, const char *name, int n, int64_t def, int64_t min, int64_t max,
+                      int64_t *v);
+
 /* The ISAs this CPU runs, widest first (the first is the default). Returns the count. */
 int ft_fast_isas(int *isas);
 
