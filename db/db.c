@@ -464,7 +464,10 @@ int ft_db_put_candidate(ft_db *db, int64_t signature_id, const char *key, const 
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         if (strcmp(ft_db_col_text(st, 1), params_json) != 0)
-            rc = ft_fail(err, FT_ERR_INPUT, "%s: candidate %s of signature %lld is stored with params %s, not %s",
+            rc = ft_fail(err, FT_ERR_INPUT,
+                         "%s: candidate %s of signature %lld is stored with params %s, not %s: an older fluidtune "
+                         "build filled this database and its kernels meant other knobs by that key; sweep into "
+                         "a new database (solve only uses measurements of the build that runs the plan anyway)",
                          db->path, key, (long long)signature_id, ft_db_col_text(st, 1), params_json);
         *id = sqlite3_column_int64(st, 0);
         if (added) *added = 0;
