@@ -8,6 +8,11 @@ static const ft_op_def *const ft_op_tables[] = {ft_ops_elementwise, ft_ops_reduc
 
 const ft_op_def *ft_op_find(const char *domain, const char *op_type)
 {
+    if (domain && strcmp(domain, FT_DOMAIN) == 0) {
+        for (const ft_op_def *op = ft_ops_fluidtune; op->name; op++)
+            if (strcmp(op->name, op_type) == 0) return op;
+        return NULL;
+    }
     if (domain && domain[0] && strcmp(domain, "ai.onnx") != 0) return NULL;
     for (size_t t = 0; t < sizeof ft_op_tables / sizeof ft_op_tables[0]; t++)
         for (const ft_op_def *op = ft_op_tables[t]; op->name; op++)

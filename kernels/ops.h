@@ -45,11 +45,15 @@ extern const ft_op_def ft_ops_reduce[];      /* kernels/ref/reduce.c: reductions
 extern const ft_op_def ft_ops_linalg[];      /* kernels/ref/linalg.c: MatMul, Gemm */
 extern const ft_op_def ft_ops_conv[];        /* kernels/ref/conv.c: Conv, pools */
 extern const ft_op_def ft_ops_shape[];       /* kernels/ref/shape_ops.c: data movement and views */
+/* fluidtune's own ops, in domain FT_DOMAIN: what prepare's fusions make (FusedMatMul). */
+extern const ft_op_def ft_ops_fluidtune[];        /* kernels/ref/linalg.c */
+#define FT_DOMAIN "ai.fluidtune"
 /* The layout conversion the solver inserts between a producer and a consumer that disagree: in
  * logical terms an Identity; its tuned kernel (kernels/fast) moves the bytes between layouts. */
 extern const ft_op_def ft_op_reorder;
 
-/* The op for (domain, op_type), or NULL when unsupported. domain "" and "ai.onnx" are the same. */
+/* The op for (domain, op_type), or NULL when unsupported. domain "" and "ai.onnx" are the same;
+ * FT_DOMAIN holds fluidtune's own ops. */
 const ft_op_def *ft_op_find(const char *domain, const char *op_type);
 /* Calls fn for every supported op name, in table order. */
 void ft_op_foreach(void (*fn)(const ft_op_def *op, void *user), void *user);

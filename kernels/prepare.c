@@ -343,7 +343,195 @@ static int fold_batchnorm(ft_graph *g, char *drop, ft_error *err)
     return folded;
 }
 
+/* ---- MatMul epilogue fusion ------------------------------------------------------------------ */
+
+/* The one node reading tensor t (after node `after`), when t is an intermediate result: exactly one
+ * consumer, not a graph output. -1 otherwise. */
+static int sole_consumer(const ft_graph *g, const char *drop, int t, int after)
+{
+    if (t < 0 || g->tensors[t].n_consumers != 1 || (g->tensors[t].flags & FT_T_OUTPUT)) return -1;
+    for (int j = after + 1; j < g->n_nodes; j++) {
+        const ft_node *n = &g->nodes[j];
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] == t) return drop[j] ? -1 : j;
+    }
+    return -1;
+}
+
+/* Node j is a default-domain op_type with two inputs and one output, one input being t: *other
+ * gets the other input. */
+static int binary_with(const ft_graph *g, int j, const char *op_type, int t, int *other)
+{
+    const ft_node *n = &g->nodes[j];
+    if (strcmp(n->op_type, op_type) != 0 || n->domain[0] || n->n_in != 2 || n->n_out != 1 || n->out[0] < 0)
+        return 0;
+    if (n->in[0] == t && n->in[1] != t) *other = n->in[1];
+    else if (n->in[1] == t && n->in[0] != t) *other = n->in[0];
+    else return 0;
+    return *other >= 0;
+}
+
+/* Tensor t is a float32 constant holding one value near v. */
+static int const_scalar_near(const ft_graph *g, int t, double v, double tol)
+{
+    const float *x = const_floats(g, t, 1);
+    return x && fabs((double)x[0] - v) <= tol;
+}
+
+/* The GELU that PyTorch exports for an erf GELU of tensor t: Div(t, sqrt2), Erf, Add(1), Mul(t, .),
+ * Mul(0.5), either operand order. Fills the five nodes and returns the output tensor, or -1. */
+static int match_gelu(const ft_graph *g, const char *drop, int t, int after, int nodes[5])
+{
+    if (t < 0 || g->tensors[t].n_consumers != 2 || (g->tensors[t].flags & FT_T_OUTPUT)) return -1;
+    int div = -1, other;
+    for (int j = after + 1; j < g->n_nodes && div < 0; j++)
+        if (!drop[j] && binary_with(g, j, "Div", t, &other) && g->nodes[j].in[0] == t &&
+            const_scalar_near(g, other, 1.4142135623730951, 1e-6))
+            div = j;
+    if (div < 0) return -1;
+    int erf = sole_consumer(g, drop, g->nodes[div].out[0], div);
+    if (erf < 0 || strcmp(g->nodes[erf].op_type, "Erf") != 0 || g->nodes[erf].domain[0] || g->nodes[erf].n_out != 1)
+        return -1;
+    int add = sole_consumer(g, drop, g->nodes[erf].out[0], erf);
+    if (add < 0 || !binary_with(g, add, "Add", g->nodes[erf].out[0], &other) || !const_scalar_near(g, other, 1.0, 0))
+        return -1;
+    int mul = sole_consumer(g, drop, g->nodes[add].out[0], add);
+    if (mul < 0 || !binary_with(g, mul, "Mul", g->nodes[add].out[0], &other) || other != t) return -1;
+    int half = sole_consumer(g, drop, g->nodes[mul].out[0], mul);
+    if (half < 0 || !binary_with(g, half, "Mul", g->nodes[mul].out[0], &other) || !const_scalar_near(g, other, 0.5, 0))
+        return -1;
+    nodes[0] = div;
+    nodes[1] = erf;
+    nodes[2] = add;
+    nodes[3] = mul;
+    nodes[4] = half;
+    return g->nodes[half].out[0];
+}
+
+/* Tensor b can be a FusedMatMul bias for a product of shape y: float32 constant, y's last dim, size-1
+ * dims before it, no higher rank than y. */
+static int is_bias_row(const ft_graph *g, int b, const ft_shape *y)
+{
+    if (b < 0 || y->rank < 1) return 0;
+    const ft_tensor *x = &g->tensors[b];
+    if (!(x->flags & FT_T_CONST) || x->dtype != FT_FLOAT || !x->data || x->shape.rank < 1 || x->shape.rank > y->rank ||
+        x->shape.dims[x->shape.rank - 1] != y->dims[y->rank - 1])
+        return 0;
+    for (int i = 0; i < x->shape.rank - 1; i++)
+        if (x->shape.dims[i] != 1) return 0;
+    return 1;
+}
+
+/* Turns MatMul(A, constant 2-D B) followed by any of Add(bias row), Add(residual of the same shape),
+ * Relu or PyTorch's erf GELU, in that order, into one FusedMatMul whose GEMM applies them to each
+ * block of the product while it is in cache (kernels/fast/linalg_matmul.c) instead of one pass over
+ * memory per op. Every intermediate tensor must be read by the chain alone. The fused node takes the
+ * place of the chain's last node (the residual may be computed after the MatMul) and the MatMul's
+ * name. Marks the replaced nodes in drop[]; returns how many chains were fused or a negative
+ * status. */
+static int fuse_matmul_epilogues(ft_graph *g, char *drop, ft_error *err)
+{
+    const ft_op_def *fused_op = ft_op_find(FT_DOMAIN, "FusedMatMul");
+    int fused = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ft_node *mm = &g->nodes[i];
+        if (drop[i] || strcmp(mm->op_type, "MatMul") != 0 || mm->domain[0] || mm->n_in != 2 || mm->n_out != 1 ||
+            mm->in[0] < 0 || mm->in[1] < 0 || mm->out[0] < 0)
+            continue;
+        const ft_tensor *a = &g->tensors[mm->in[0]], *w = &g->tensors[mm->in[1]];
+        const ft_shape ys = g->tensors[mm->out[0]].shape;
+        if (a->dtype != FT_FLOAT || w->dtype != FT_FLOAT || !(w->flags & FT_T_CONST) || w->shape.rank != 2 ||
+            a->shape.rank < 1)
+            continue;
+        int chain[8], n_chain = 0, cur = mm->out[0], last = i, bias = -1, res = -1, other;
+        const char *act = "none";
+        int c = sole_consumer(g, drop, cur, last);
+        if (c >= 0 && binary_with(g, c, "Add", cur, &other) && is_bias_row(g, other, &ys) &&
+            ft_shape_equal(&g->tensors[g->nodes[c].out[0]].shape, &ys)) {
+            bias = other;
+            chain[n_chain++] = last = c;
+            cur = g->nodes[c].out[0];
+            c = sole_consumer(g, drop, cur, last);
+        }
+        if (c >= 0 && binary_with(g, c, "Add", cur, &other) && g->tensors[other].dtype == FT_FLOAT &&
+            ft_shape_equal(&g->tensors[other].shape, &ys) && ft_shape_equal(&g->tensors[g->nodes[c].out[0]].shape, &ys)) {
+            res = other;
+            chain[n_chain++] = last = c;
+            cur = g->nodes[c].out[0];
+            c = sole_consumer(g, drop, cur, last);
+        }
+        int gelu[5];
+        if (c >= 0 && strcmp(g->nodes[c].op_type, "Relu") == 0 && !g->nodes[c].domain[0] && g->nodes[c].n_in == 1 &&
+            g->nodes[c].n_out == 1) {
+            act = "relu";
+            chain[n_chain++] = last = c;
+            cur = g->nodes[c].out[0];
+        } else {
+            int y = match_gelu(g, drop, cur, last, gelu);
+            if (y >= 0) {
+                act = "gelu";
+                for (int k = 0; k < 5; k++) {
+                    chain[n_chain++] = gelu[k];
+                    if (gelu[k] > last) last = gelu[k];
+                }
+                cur = y;
+            }
+        }
+        if (n_chain == 0) continue;
+
+        ft_node f = {0};
+        f.name = strdup(mm->name);
+        f.op_type = strdup("FusedMatMul");
+        f.domain = strdup(FT_DOMAIN);
+        f.opset = 1;
+        f.op = fused_op;
+        f.n_in = 4;
+        f.n_out = 1;
+        f.in = malloc(4 * sizeof *f.in);
+        f.out = malloc(sizeof *f.out);
+        f.n_attrs = 1;
+        f.attrs = calloc(1, sizeof *f.attrs);
+        if (f.attrs) {
+            f.attrs[0].name = strdup("activation");
+            f.attrs[0].type = FT_ATTR_STRING;
+            f.attrs[0].s = strdup(act);
+        }
+        if (!f.name || !f.op_type || !f.domain || !f.in || !f.out || !f.attrs || !f.attrs[0].name || !f.attrs[0].s) {
+            ft_node_clear(&f);
+            return -ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory fusing its epilogue", mm->name);
+        }
+        f.in[0] = mm->in[0];
+        f.in[1] = mm->in[1];
+        f.in[2] = bias;
+        f.in[3] = res;
+        f.out[0] = cur;
+        drop[i] = 1;
+        for (int k = 0; k < n_chain; k++)
+            if (chain[k] != last) drop[chain[k]] = 1;
+        ft_node_clear(&g->nodes[last]);
+        g->nodes[last] = f;
+        fused++;
+    }
+    return fused;
+}
+
+/* Runs one graph rewrite (it marks the nodes it replaced in drop[] and returns how many rewrites
+ * it made, or a negative status) and compacts the graph after it. drop[] holds n_nodes + 1 bytes. */
+static int rewrite(ft_graph *g, char *drop, int (*pass)(ft_graph *, char *, ft_error *), ft_error *err)
+{
+    memset(drop, 0, (size_t)g->n_nodes + 1);
+    int n = pass(g, drop, err);
+    if (n < 0) return -n;
+    if (n > 0 && compact(g, drop) != FT_OK) return ft_fail(err, FT_ERR_NOMEM, "out of memory");
+    return FT_OK;
+}
+
 int ft_graph_prepare(ft_graph *g, ft_error *err)
+{
+    return ft_graph_prepare_ex(g, 0, err);
+}
+
+int ft_graph_prepare_ex(ft_graph *g, unsigned flags, ft_error *err)
 {
     int rc = resolve_ops(g, err);
     if (rc != FT_OK) return rc;
@@ -388,17 +576,14 @@ int ft_graph_prepare(ft_graph *g, ft_error *err)
     free(pending);
     free(runtime_reader);
     rc = compact(g, drop);
-    if (rc == FT_OK) {
-        memset(drop, 0, (size_t)g->n_nodes + 1);
-        int nf = fold_batchnorm(g, drop, err);
-        if (nf < 0) {
-            free(drop);
-            return -nf;
-        }
-        if (nf > 0) rc = compact(g, drop);
+    if (rc != FT_OK) {
+        free(drop);
+        return ft_fail(err, rc, "out of memory");
     }
+    rc = rewrite(g, drop, fold_batchnorm, err);
+    if (rc == FT_OK && !(flags & FT_PREPARE_NO_FUSION)) rc = rewrite(g, drop, fuse_matmul_epilogues, err);
     free(drop);
-    if (rc != FT_OK) return ft_fail(err, rc, "out of memory");
+    if (rc != FT_OK) return rc;
     mark_views(g);
     return FT_OK;
 }

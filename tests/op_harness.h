@@ -130,7 +130,7 @@ static inline ft_op_ctx oh_ctx(oh_case *c)
 
 static inline int oh_infer(oh_case *c)
 {
-    const ft_op_def *op = ft_op_find("", c->node.op_type);
+    const ft_op_def *op = ft_op_find(c->node.domain, c->node.op_type);
     assert_non_null(op);
     ft_op_ctx ctx = oh_ctx(c);
     return op->infer(&ctx);
@@ -139,7 +139,7 @@ static inline int oh_infer(oh_case *c)
 /* infer, then outputs allocated to the inferred sizes, then run (views copy input 0 instead). */
 static inline int oh_run(oh_case *c)
 {
-    const ft_op_def *op = ft_op_find("", c->node.op_type);
+    const ft_op_def *op = ft_op_find(c->node.domain, c->node.op_type);
     assert_non_null(op);
     ft_op_ctx ctx = oh_ctx(c);
     int rc = op->infer(&ctx);

@@ -253,6 +253,165 @@ static void batchnorm_whose_input_is_also_read_elsewhere_stays(void **state)
     ft_graph_destroy(g);
 }
 
+/* ---- MatMul epilogue fusion ---- */
+
+enum { FUSE_BIAS = 1, FUSE_RES = 2, FUSE_GELU = 4, FUSE_RELU = 8, FUSE_LEAK_Y = 16, FUSE_LEAK_BIASED = 32,
+       FUSE_VAR_W = 64 };
+
+/* x[2,5,16] -> MatMul(w[16,8]) -> [Add(b[8])] -> [Add(Relu(x2), .)] -> [GELU as PyTorch exports it |
+ * Relu] -> y. The residual's Relu is added after the MatMul in node order, so the fused node must
+ * take the place of the chain's end. LEAK_Y / LEAK_BIASED: a second reader of the product / of the
+ * biased product; VAR_W: the weights are a graph input instead of a constant. */
+static ft_graph *linear_graph(unsigned v)
+{
+    ft_graph *g = ft_graph_create();
+    g->opset = 17;
+    g->path = strdup("linear.onnx");
+    int64_t xd[3] = {2, 5, 16}, rd[3] = {2, 5, 8}, wd[2] = {16, 8}, bd[1] = {8};
+    float w[128], b[8], sqrt2 = 1.4142135381698608f, one = 1.0f, half = 0.5f;
+    tu_fill_uniform(w, 128, 11, -1, 1);
+    tu_fill_uniform(b, 8, 12, -1, 1);
+    tu_add_input(g, "x", FT_FLOAT, 3, xd);
+    tu_add_input(g, "x2", FT_FLOAT, 3, rd);
+    if (v & FUSE_VAR_W) tu_add_input(g, "w", FT_FLOAT, 2, wd);
+    else tu_add_const_f32(g, "w", 2, wd, w);
+    tu_add_const_f32(g, "b", 1, bd, b);
+    tu_add_const_f32(g, "sqrt2", 0, NULL, &sqrt2);
+    tu_add_const_f32(g, "one", 0, NULL, &one);
+    tu_add_const_f32(g, "half", 0, NULL, &half);
+    const char *cur = "y0";
+    tu_add_node(g, "MatMul", "linear", 2, (const char *[]){"x", "w"}, 1, (const char *[]){"y0"});
+    if (v & FUSE_BIAS) {
+        tu_add_node(g, "Add", "bias", 2, (const char *[]){"b", cur}, 1, (const char *[]){"y1"});
+        cur = "y1";
+    }
+    if (v & FUSE_RES) {
+        tu_add_node(g, "Relu", "res_src", 1, (const char *[]){"x2"}, 1, (const char *[]){"r"});
+        tu_add_node(g, "Add", "residual", 2, (const char *[]){cur, "r"}, 1, (const char *[]){"y2"});
+        cur = "y2";
+    }
+    if (v & FUSE_GELU) {
+        tu_add_node(g, "Div", "g_div", 2, (const char *[]){cur, "sqrt2"}, 1, (const char *[]){"g1"});
+        tu_add_node(g, "Erf", "g_erf", 1, (const char *[]){"g1"}, 1, (const char *[]){"g2"});
+        tu_add_node(g, "Add", "g_add", 2, (const char *[]){"g2", "one"}, 1, (const char *[]){"g3"});
+        tu_add_node(g, "Mul", "g_mul", 2, (const char *[]){cur, "g3"}, 1, (const char *[]){"g4"});
+        tu_add_node(g, "Mul", "g_half", 2, (const char *[]){"g4", "half"}, 1, (const char *[]){"y3"});
+        cur = "y3";
+    }
+    if (v & FUSE_RELU) {
+        tu_add_node(g, "Relu", "act", 1, (const char *[]){cur}, 1, (const char *[]){"y4"});
+        cur = "y4";
+    }
+    tu_add_node(g, "Identity", "out", 1, (const char *[]){cur}, 1, (const char *[]){"y"});
+    tu_mark_output(g, "y");
+    if (v & (FUSE_LEAK_Y | FUSE_LEAK_BIASED)) {
+        tu_add_node(g, "Neg", "leak", 1, (const char *[]){v & FUSE_LEAK_Y ? "y0" : "y1"}, 1, (const char *[]){"z"});
+        tu_mark_output(g, "z");
+    }
+    return g;
+}
+
+/* Runs a prepared linear_graph on seeded inputs; output 0 into out[80]. */
+static void run_linear(const ft_graph *g, unsigned v, float *out)
+{
+    ft_session *sess = NULL;
+    ft_error err = {0};
+    if (ft_session_create(g, &sess, &err) != FT_OK) fail_msg("%s", err.msg);
+    int64_t xd[3] = {2, 5, 16}, rd[3] = {2, 5, 8}, wd[2] = {16, 8};
+    ft_tensor x, x2, w;
+    tu_tensor_init(&x, "x", FT_FLOAT, 3, xd);
+    tu_tensor_init(&x2, "x2", FT_FLOAT, 3, rd);
+    tu_fill_uniform(x.data, 160, 21, -2, 2);
+    tu_fill_uniform(x2.data, 80, 22, -2, 2);
+    assert_int_equal(ft_session_set_input(sess, 0, &x, &err), FT_OK);
+    assert_int_equal(ft_session_set_input(sess, 1, &x2, &err), FT_OK);
+    if (v & FUSE_VAR_W) {
+        tu_tensor_init(&w, "w", FT_FLOAT, 2, wd);
+        tu_fill_uniform(w.data, 128, 11, -1, 1);
+        assert_int_equal(ft_session_set_input(sess, 2, &w, &err), FT_OK);
+        ft_tensor_clear(&w);
+    }
+    if (ft_session_run(sess, &err) != FT_OK) fail_msg("%s", err.msg);
+    const ft_tensor *o = ft_session_output(sess, 0);
+    assert_int_equal(ft_shape_numel(&o->shape), 80);
+    memcpy(out, o->data, 80 * sizeof *out);
+    ft_tensor_clear(&x);
+    ft_tensor_clear(&x2);
+    ft_session_destroy(sess);
+}
+
+static const ft_node *find_op(const ft_graph *g, const char *op)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].op_type, op) == 0) return &g->nodes[i];
+    return NULL;
+}
+
+static void matmul_epilogues_fuse_into_one_node_with_the_same_result(void **state)
+{
+    (void)state;
+    static const unsigned variants[] = {FUSE_BIAS, FUSE_RES, FUSE_GELU, FUSE_RELU, FUSE_BIAS | FUSE_GELU,
+                                        FUSE_BIAS | FUSE_RES, FUSE_BIAS | FUSE_RES | FUSE_GELU, FUSE_RES | FUSE_RELU};
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        unsigned v = variants[k];
+        ft_graph *g = linear_graph(v), *r = linear_graph(v);
+        ft_error err = {0};
+        assert_int_equal(ft_graph_prepare(g, &err), FT_OK);
+        assert_int_equal(ft_graph_prepare_ex(r, FT_PREPARE_NO_FUSION, &err), FT_OK);
+        assert_int_equal(count_op(g, "FusedMatMul"), 1);
+        assert_int_equal(count_op(g, "MatMul") + count_op(g, "Add") + count_op(g, "Erf") + count_op(g, "Mul"), 0);
+        assert_int_equal(count_op(g, "Relu"), (v & FUSE_RES) ? 1 : 0); /* the residual's own Relu stays */
+        assert_int_equal(count_op(r, "FusedMatMul"), 0);
+        const ft_node *f = find_op(g, "FusedMatMul");
+        assert_string_equal(f->name, "linear");
+        assert_string_equal(f->domain, FT_DOMAIN);
+        assert_string_equal(ft_attr_string(f, "activation", "?"),
+                            v & FUSE_GELU ? "gelu" : v & FUSE_RELU ? "relu" : "none");
+        assert_int_equal(f->in[2] >= 0, (v & FUSE_BIAS) != 0);
+        assert_int_equal(f->in[3] >= 0, (v & FUSE_RES) != 0);
+        float got[80], want[80];
+        run_linear(g, v, got);
+        run_linear(r, v, want);
+        for (int i = 0; i < 80; i++) assert_float_equal(got[i], want[i], 1e-6 + 1e-5 * fabsf(want[i]));
+        ft_graph_destroy(g);
+        ft_graph_destroy(r);
+    }
+}
+
+static void matmul_epilogue_stops_where_an_intermediate_is_read_elsewhere(void **state)
+{
+    (void)state;
+    const unsigned all = FUSE_BIAS | FUSE_RES | FUSE_GELU;
+    ft_error err = {0};
+    /* the product itself is read elsewhere: nothing fuses */
+    ft_graph *g = linear_graph(all | FUSE_LEAK_Y);
+    assert_int_equal(ft_graph_prepare(g, &err), FT_OK);
+    assert_int_equal(count_op(g, "FusedMatMul"), 0);
+    assert_int_equal(count_op(g, "MatMul"), 1);
+    ft_graph_destroy(g);
+    /* the biased product is read elsewhere: the bias fuses, the rest stays */
+    g = linear_graph(all | FUSE_LEAK_BIASED);
+    assert_int_equal(ft_graph_prepare(g, &err), FT_OK);
+    assert_int_equal(count_op(g, "FusedMatMul"), 1);
+    const ft_node *f = find_op(g, "FusedMatMul");
+    assert_string_equal(ft_attr_string(f, "activation", "?"), "none");
+    assert_true(f->in[2] >= 0 && f->in[3] < 0);
+    assert_int_equal(count_op(g, "Erf"), 1);
+    ft_graph *r = linear_graph(all | FUSE_LEAK_BIASED);
+    assert_int_equal(ft_graph_prepare_ex(r, FT_PREPARE_NO_FUSION, &err), FT_OK);
+    float got[80], want[80];
+    run_linear(g, all, got);
+    run_linear(r, all, want);
+    for (int i = 0; i < 80; i++) assert_float_equal(got[i], want[i], 0);
+    ft_graph_destroy(g);
+    ft_graph_destroy(r);
+    /* weights that are not constant: no fusion (the fused kernel packs them once) */
+    g = linear_graph(all | FUSE_VAR_W);
+    assert_int_equal(ft_graph_prepare(g, &err), FT_OK);
+    assert_int_equal(count_op(g, "FusedMatMul"), 0);
+    ft_graph_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +422,8 @@ int main(void)
         cmocka_unit_test(constant_subgraphs_fold_entirely),
         cmocka_unit_test(batchnorm_after_conv_folds_into_it_with_the_same_result),
         cmocka_unit_test(batchnorm_whose_input_is_also_read_elsewhere_stays),
+        cmocka_unit_test(matmul_epilogues_fuse_into_one_node_with_the_same_result),
+        cmocka_unit_test(matmul_epilogue_stops_where_an_intermediate_is_read_elsewhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,7 +132,11 @@ int ft_cli_prepare_model(ft_graph *g, const ft_cli_shapes *shapes, const ft_tens
         g->inputs[kept++] = g->inputs[i];
     }
     g->n_inputs = kept;
-    return ft_graph_prepare(g, err);
+    /* FLUIDTUNE_NO_FUSION=1 keeps MatMul epilogues as separate nodes, for every command alike (a plan
+     * is bound to the graph it was solved on), so that fusion itself can be measured. */
+    const char *no_fusion = getenv("FLUIDTUNE_NO_FUSION");
+    return ft_graph_prepare_ex(g, no_fusion && *no_fusion && strcmp(no_fusion, "0") != 0 ? FT_PREPARE_NO_FUSION : 0,
+                               err);
 fail:
     return rc;
 }

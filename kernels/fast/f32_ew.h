@@ -24,8 +24,14 @@ typedef enum ft_ew_unary_op {
     FT_EW_SQUARE,   /* Pow(x, 2) */
     FT_EW_CUBE,     /* Pow(x, 3) */
     FT_EW_POW_HALF, /* Pow(x, 0.5): sqrt, but pow(-0, .5) = +0 and pow(-inf, .5) = +inf */
+    /* GELU as PyTorch exports it, in its order of float operations: (x * (erf(x / sqrt2) + 1)) * 0.5,
+     * sqrt2 = FT_EW_GELU_SQRT2 (fused MatMul epilogues). */
+    FT_EW_GELU,
     FT_EW_N_UNARY
 } ft_ew_unary_op;
+
+/* sqrt(2) rounded to float, the divisor of the GELU exported by PyTorch. */
+#define FT_EW_GELU_SQRT2 1.41421353816986083984375f
 
 typedef enum ft_ew_binary_op { FT_EW_ADD, FT_EW_SUB, FT_EW_MUL, FT_EW_DIV, FT_EW_N_BINARY } ft_ew_binary_op;
 

@@ -108,6 +108,8 @@ EW_INLINE V unary_apply(const int op, V x)
     case FT_EW_RECIPROCAL: return v_div(v_set1(1.0f), x);
     case FT_EW_SQUARE: return v_mul(x, x);
     case FT_EW_CUBE: return v_mul(v_mul(x, x), x);
+    case FT_EW_GELU:
+        return v_mul(v_mul(x, v_add(v_erf(v_div(x, v_set1(FT_EW_GELU_SQRT2))), v_set1(1.0f))), v_set1(0.5f));
     default: /* FT_EW_POW_HALF */
         return v_select(v_eq(x, v_set1(-INFINITY)), v_set1(INFINITY), v_abs(v_sqrt(x)));
     }
@@ -159,6 +161,7 @@ static void unary_kernel(int op, int unroll, const float *x, float *y, int64_t n
         UN_CASE(FT_EW_SQUARE)
         UN_CASE(FT_EW_CUBE)
         UN_CASE(FT_EW_POW_HALF)
+        UN_CASE(FT_EW_GELU)
     default: break;
     }
 #undef UN_CASE

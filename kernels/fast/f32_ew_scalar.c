@@ -22,6 +22,7 @@ static float unary_one(int op, float x)
     case FT_EW_RECIPROCAL: return 1.0f / x;
     case FT_EW_SQUARE: return x * x;
     case FT_EW_CUBE: return x * x * x;
+    case FT_EW_GELU: return (x * (erff(x / FT_EW_GELU_SQRT2) + 1.0f)) * 0.5f;
     default: return x == -INFINITY ? INFINITY : fabsf(sqrtf(x));
     }
 }

@@ -4,6 +4,6 @@
  * take the default). */
 #include "linalg_internal.h"
 
-const ft_kernel_family *const ft_families_linalg[] = {&ft_family_matmul_gemm, &ft_family_gemm_gemm,
+const ft_kernel_family *const ft_families_linalg[] = {&ft_family_matmul_gemm, &ft_family_matmul_fused, &ft_family_gemm_gemm,
                                                       &ft_family_conv_direct_depthwise, &ft_family_conv_im2col,
                                                       &ft_family_conv_im2col_nhwc, &ft_family_conv_direct_nchwc, NULL};

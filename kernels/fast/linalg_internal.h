@@ -53,6 +53,7 @@ int ft_linalg_workspace(const ft_linalg_schedule *s, const ft_linalg_problem *p,
                         size_t *bytes, ft_error *err);
 
 extern const ft_kernel_family ft_family_matmul_gemm;          /* linalg_matmul.c */
+extern const ft_kernel_family ft_family_matmul_fused;         /* linalg_matmul.c */
 extern const ft_kernel_family ft_family_gemm_gemm;            /* linalg_gemm.c */
 extern const ft_kernel_family ft_family_conv_im2col;          /* conv_im2col.c */
 extern const ft_kernel_family ft_family_conv_direct_depthwise; /* conv_depthwise.c */

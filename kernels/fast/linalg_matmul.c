@@ -1,9 +1,13 @@
 /* linalg_matmul.c - matmul.gemm: float32 MatMul (numpy semantics) as one packed GEMM call per batch
- * index, reading and writing in place any layout whose matrix part is row- or column-major. */
+ * index, reading and writing in place any layout whose matrix part is row- or column-major; and
+ * matmul.fused: FusedMatMul as one GEMM whose epilogue adds the bias and the residual and applies
+ * the activation to each block of the product while it is in cache. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "f32_ew.h"
+#include "isa.h"
 #include "linalg_internal.h"
 
 /* The node as GEMM calls C' = op(A') op(B'), one per remaining batch index. When C is stored
@@ -129,6 +133,7 @@ typedef struct mm_state {
     mm_geom g;
     ft_linalg_schedule s;
     size_t ws_bytes;
+    int act; /* FusedMatMul: -1 none, else the ft_ew_unary_op of its activation */
     ft_gemm_packed_b *packed[]; /* g.n_slices of them when s.prepack */
 } mm_state;
 
@@ -310,3 +315,132 @@ static int mm_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const
 
 const ft_kernel_family ft_family_matmul_gemm = {"matmul.gemm", "MatMul", mm_enumerate, mm_prepare,
                                                 mm_release, mm_run, 0};
+
+/* ---- matmul.fused ---------------------------------------------------------------------------- */
+
+/* The epilogue of one FusedMatMul run: rows of the product are rows of the (batch-folded) output,
+ * so the residual is read at the same (row, col) as C. */
+typedef struct fused_epilogue {
+    ft_gemm_epilogue base;
+    const ft_f32_ew_kernels *ew;
+    const float *bias, *res;
+    int64_t ldr;
+    int act;
+} fused_epilogue;
+
+static void fused_apply(const ft_gemm_epilogue *e, float *c, int64_t ldc, int64_t row, int64_t col, int64_t m,
+                        int64_t n)
+{
+    const fused_epilogue *f = (const fused_epilogue *)e;
+    for (int64_t i = 0; i < m; i++) {
+        float *r = c + i * ldc;
+        if (f->bias) f->ew->binary(FT_EW_ADD, 1, r, 1, f->bias + col, 1, r, n);
+        if (f->res) f->ew->binary(FT_EW_ADD, 1, r, 1, f->res + (row + i) * f->ldr + col, 1, r, n);
+        if (f->act >= 0) f->ew->unary(f->act, 1, r, r, n);
+    }
+}
+
+static int fused_act(const ft_node *n)
+{
+    const char *a = ft_attr_string(n, "activation", "none");
+    return !strcmp(a, "relu") ? FT_EW_RELU : !strcmp(a, "gelu") ? FT_EW_GELU : !strcmp(a, "none") ? -1 : -2;
+}
+
+/* The elementwise kernels of the GEMM schedule's instruction set. */
+static const ft_f32_ew_kernels *ew_for_gemm_isa(int isa)
+{
+    int f = FT_FAST_SCALAR;
+#if defined(__x86_64__)
+    if (isa == FT_GEMM_ISA_AVX512) f = FT_FAST_AVX512;
+    if (isa == FT_GEMM_ISA_AVX2) f = FT_FAST_AVX2;
+#endif
+#if defined(__aarch64__)
+    if (isa == FT_GEMM_ISA_NEON) f = FT_FAST_NEON;
+#endif
+    const ft_f32_ew_kernels *k = ft_f32_ew_for_isa(f);
+    return k ? k : &ft_f32_ew_scalar;
+}
+
+/* The fused kernel runs the product as one GEMM over row-major tensors (batch dims folded into M) so
+ * that a block's rows and columns are the output's; other layouts are left to the solver's
+ * conversions. */
+static int fused_fits(const mm_geom *g)
+{
+    return g->nb == 0 && !g->swap;
+}
+
+static int fm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
+{
+    int act = fused_act(ctx->node);
+    if (act == -2)
+        return ft_fail(ctx->err, FT_ERR_UNSUPPORTED, "node '%s' (FusedMatMul): activation '%s' is not none, relu or gelu",
+                       ctx->node->name, ft_attr_string(ctx->node, "activation", ""));
+    int rc = mm_prepare(ctx, state, scratch_bytes);
+    if (rc != FT_OK) return rc;
+    mm_state *st = *state;
+    if (!fused_fits(&st->g)) {
+        mm_release(st);
+        *state = NULL;
+        return ft_fail(ctx->err, FT_ERR_INPUT, "node '%s' (FusedMatMul): candidate %s needs a single row-major GEMM",
+                       ctx->node->name, ctx->cand->key);
+    }
+    st->act = act;
+    return FT_OK;
+}
+
+static int fm_run(ft_kernel_ctx *ctx)
+{
+    mm_state *st = ctx->state;
+    if (!st)
+        return ft_fail(ctx->err, FT_ERR_INPUT, "node '%s' (FusedMatMul): candidate %s was not prepared",
+                       ctx->node->name, ctx->cand->key);
+    if (ft_shape_numel(&ctx->out[0]->shape) == 0) return FT_OK;
+    const mm_geom *g = &st->g;
+    const ft_linalg_problem *p = &g->p;
+    const ft_tensor *bias = ctx->n_in > 2 ? ctx->in[2] : NULL, *res = ctx->n_in > 3 ? ctx->in[3] : NULL;
+    fused_epilogue ep = {{fused_apply}, ew_for_gemm_isa(st->s.q.isa), bias ? bias->data : NULL,
+                         res ? res->data : NULL, p->N, st->act};
+    const float *a = ctx->in[0]->data;
+    float *c = ctx->out[0]->data;
+    int rc = st->s.prepack ? ft_sgemm_packed_ep(st->packed[0], p->trans_a, p->M, 1.0f, a, g->lda, 0.0f, c, g->ldc,
+                                                ctx->scratch, st->ws_bytes, &ep.base, ctx->err)
+                           : ft_sgemm_ws_ep(&st->s.q, p->trans_a, p->trans_b, p->M, p->N, p->K, 1.0f, a, g->lda,
+                                            ctx->in[1]->data, g->ldb, 0.0f, c, g->ldc, ctx->scratch, st->ws_bytes,
+                                            &ep.base, ctx->err);
+    if (rc != FT_OK) {
+        char msg[sizeof ctx->err->msg];
+        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
+        return ft_fail(ctx->err, rc, "node '%s' (FusedMatMul): %.900s", ctx->node->name, msg);
+    }
+    return FT_OK;
+}
+
+static int fm_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const *out, ft_candidate_list *list,
+                        ft_error *err)
+{
+    if (n->n_in < 2 || !in[0] || !in[1] || !out[0] || fused_act(n) == -2) return FT_OK;
+    if (in[0]->dtype != FT_FLOAT || in[1]->dtype != FT_FLOAT || out[0]->dtype != FT_FLOAT) return FT_OK;
+    ft_layout la, lb, lc;
+    ft_layout_identity(&la, in[0]->shape.rank);
+    ft_layout_identity(&lb, in[1]->shape.rank);
+    ft_layout_identity(&lc, out[0]->shape.rank);
+    mm_geom g;
+    if (mm_geom_build(in[0], in[1], out[0], &la, &lb, &lc, &g) || !fused_fits(&g)) return FT_OK;
+    g.p.can_prepack = (in[1]->flags & FT_T_CONST) != 0;
+    ft_linalg_schedule sched[FT_LINALG_MAX_SCHEDULES];
+    int ns = ft_linalg_schedules(&g.p, 0, sched);
+    for (int s = 0; s < ns; s++) {
+        ft_candidate c;
+        char sk[96];
+        ft_candidate_init(&c, &ft_family_matmul_fused, n, in, out);
+        ft_linalg_schedule_store(&sched[s], c.params);
+        ft_linalg_schedule_str(&sched[s], sk, sizeof sk);
+        snprintf(c.key, sizeof c.key, "fusedmatmul/%s/%s", sk, ft_attr_string(n, "activation", "none"));
+        if (ft_candidate_list_push(list, &c) != 0)
+            return ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory listing candidates", n->name);
+    }
+    return FT_OK;
+}
+
+const ft_kernel_family ft_family_matmul_fused = {"matmul.fused", "FusedMatMul", fm_enumerate, fm_prepare,
+                                                 mm_release, fm_run, 0};

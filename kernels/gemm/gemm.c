@@ -279,6 +279,7 @@ typedef struct gemm_call {
     float *C;
     int64_t ldc;
     float *abuf, *bbuf;
+    const ft_gemm_epilogue *ep; /* NULL: none */
 } gemm_call;
 
 static ft_f32_transpose_fn transpose_for(int isa)
@@ -412,7 +413,8 @@ static a_block load_a_block(const gemm_call *g, int64_t ic, int64_t mb, int64_t 
 
 /* All tiles of the mb x nb block of C at (ic, jc) at depth pc: nr-wide columns outside, mr-high
  * rows inside, so one B panel stays in L1 while the A block streams from L2. bblk is the block's
- * packed panels, or NULL to read op(B) in place (edge panels are copied into bbuf). */
+ * packed panels, or NULL to read op(B) in place (edge panels are copied into bbuf). After the last
+ * depth block, the epilogue runs on each mb x nr column strip while it is still in L1. */
 static void sweep_block(const gemm_call *g, const a_block *ab, int64_t ic, int64_t mb, int64_t jc,
                         int64_t nb, int64_t pc, int64_t kb, const float *bblk, float beta)
 {
@@ -437,6 +439,8 @@ static void sweep_block(const gemm_call *g, const a_block *ab, int64_t ic, int64
             run_tile(g->uk, kb, a, lda, b, ldb, c + ir * g->ldc, g->ldc, min64(mr, mb - ir), n,
                      g->alpha, beta);
         }
+        if (g->ep && pc + kb == g->K)
+            g->ep->apply(g->ep, c, g->ldc, ic, jc + jr, mb, n);
     }
 }
 
@@ -552,6 +556,15 @@ int ft_sgemm_ws(const ft_gemm_params *p, int transA, int transB, int64_t M, int6
                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                 float *C, int64_t ldc, void *ws, size_t ws_bytes, ft_error *err)
 {
+    return ft_sgemm_ws_ep(p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ws, ws_bytes,
+                          NULL, err);
+}
+
+int ft_sgemm_ws_ep(const ft_gemm_params *p, int transA, int transB, int64_t M, int64_t N, int64_t K,
+                   float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                   float *C, int64_t ldc, void *ws, size_t ws_bytes, const ft_gemm_epilogue *ep,
+                   ft_error *err)
+{
     ft_gemm_params q;
     int rc = ft_gemm_params_resolve(p, M, N, K, &q, err);
     if (rc == FT_OK)
@@ -566,6 +579,8 @@ int ft_sgemm_ws(const ft_gemm_params *p, int transA, int transB, int64_t M, int6
         return FT_OK;
     if (K == 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
+        if (ep)
+            ep->apply(ep, C, ldc, 0, 0, M, N);
         return FT_OK;
     }
     ws_layout w = layout_of(&q, transA, transB, M, N, K, 0);
@@ -576,7 +591,7 @@ int ft_sgemm_ws(const ft_gemm_params *p, int transA, int transB, int64_t M, int6
         return rc;
     gemm_call g = {&q, find_ukernel(&q), transpose_for(q.isa), transA, transB, packs(q.pack_a, transA),
                    packs(q.pack_b, transB), M, N, K, alpha, beta, A, B, NULL, lda, ldb, 0, C, ldc,
-                   NULL, NULL};
+                   NULL, NULL, ep};
     run_call(&g, base, w);
     free(owned);
     return FT_OK;
@@ -646,6 +661,13 @@ int ft_sgemm_packed(const ft_gemm_packed_b *pb, int transA, int64_t M, float alp
                     int64_t lda, float beta, float *C, int64_t ldc, void *ws, size_t ws_bytes,
                     ft_error *err)
 {
+    return ft_sgemm_packed_ep(pb, transA, M, alpha, A, lda, beta, C, ldc, ws, ws_bytes, NULL, err);
+}
+
+int ft_sgemm_packed_ep(const ft_gemm_packed_b *pb, int transA, int64_t M, float alpha, const float *A,
+                       int64_t lda, float beta, float *C, int64_t ldc, void *ws, size_t ws_bytes,
+                       const ft_gemm_epilogue *ep, ft_error *err)
+{
     if (!pb)
         return ft_fail(err, FT_ERR_INPUT, "sgemm: packed B is NULL");
     if (M < 0)
@@ -659,6 +681,8 @@ int ft_sgemm_packed(const ft_gemm_packed_b *pb, int transA, int64_t M, float alp
         return FT_OK;
     if (pb->k == 0 || alpha == 0.0f) {
         scale_c(M, pb->n, beta, C, ldc);
+        if (ep)
+            ep->apply(ep, C, ldc, 0, 0, M, pb->n);
         return FT_OK;
     }
     /* The blocks were resolved for M_hint; mc only has to stay a multiple of mr, which it is. */
@@ -670,7 +694,7 @@ int ft_sgemm_packed(const ft_gemm_packed_b *pb, int transA, int64_t M, float alp
     if (rc != FT_OK)
         return rc;
     gemm_call g = {q, pb->uk, transpose_for(q->isa), transA, 0, packs(q->pack_a, transA), 1, M, pb->n, pb->k, alpha,
-                   beta, A, NULL, pb->data, lda, 0, pb->n_pad, C, ldc, NULL, NULL};
+                   beta, A, NULL, pb->data, lda, 0, pb->n_pad, C, ldc, NULL, NULL, ep};
     run_call(&g, base, w);
     free(owned);
     return FT_OK;

@@ -77,6 +77,16 @@ ft_gemm_params ft_gemm_default_params(int64_t M, int64_t N, int64_t K);
 int ft_gemm_params_resolve(const ft_gemm_params *p, int64_t M, int64_t N, int64_t K,
                            ft_gemm_params *out, ft_error *err);
 
+/* Work on finished blocks of C, done by the driver while they are still in cache: the fused
+ * epilogues of a MatMul (bias, residual, activation). apply is called once for every block of C as
+ * soon as its last depth block is in (so every element exactly once, after alpha * op(A) op(B) +
+ * beta * C is complete), with the block's rows [row, row + m) and columns [col, col + n) of C at c,
+ * row stride ldc. Embed it as the first member of a struct of your own to carry its data. */
+typedef struct ft_gemm_epilogue {
+    void (*apply)(const struct ft_gemm_epilogue *ep, float *c, int64_t ldc, int64_t row, int64_t col,
+                  int64_t m, int64_t n);
+} ft_gemm_epilogue;
+
 /* Bytes of scratch ft_sgemm_ws needs for this schedule and problem (packing buffers, with
  * alignment slack). Fails like ft_gemm_params_resolve. */
 int ft_gemm_workspace_size(const ft_gemm_params *p, int transA, int transB, int64_t M, int64_t N,
@@ -94,6 +104,11 @@ int ft_sgemm(const ft_gemm_params *p, int transA, int transB, int64_t M, int64_t
 int ft_sgemm_ws(const ft_gemm_params *p, int transA, int transB, int64_t M, int64_t N, int64_t K,
                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                 float *C, int64_t ldc, void *ws, size_t ws_bytes, ft_error *err);
+/* As ft_sgemm_ws, then ep (may be NULL) over every block of C. */
+int ft_sgemm_ws_ep(const ft_gemm_params *p, int transA, int transB, int64_t M, int64_t N, int64_t K,
+                   float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                   float *C, int64_t ldc, void *ws, size_t ws_bytes, const ft_gemm_epilogue *ep,
+                   ft_error *err);
 
 /* op(B) packed once into the microkernel's panel layout, for a constant B (weights). The schedule
  * is fixed at packing time: the tile, kc and ISA of p resolved for (M_hint, N, K); M_hint is the
@@ -114,5 +129,9 @@ size_t ft_gemm_packed_workspace_size(const ft_gemm_packed_b *pb, int transA, int
 int ft_sgemm_packed(const ft_gemm_packed_b *pb, int transA, int64_t M, float alpha, const float *A,
                     int64_t lda, float beta, float *C, int64_t ldc, void *ws, size_t ws_bytes,
                     ft_error *err);
+/* As ft_sgemm_packed, then ep (may be NULL) over every block of C. */
+int ft_sgemm_packed_ep(const ft_gemm_packed_b *pb, int transA, int64_t M, float alpha, const float *A,
+                       int64_t lda, float beta, float *C, int64_t ldc, void *ws, size_t ws_bytes,
+                       const ft_gemm_epilogue *ep, ft_error *err);
 
 #endif

@@ -1,6 +1,8 @@
-/* linalg.c - reference MatMul (numpy semantics, broadcast batches) and Gemm. */
+/* linalg.c - reference MatMul (numpy semantics, broadcast batches), Gemm, and fluidtune's
+ * FusedMatMul. */
 #include "op_util.h"
 
+#include <math.h>
 #include <string.h>
 
 /* MatMul operands seen as batches of [M,K] x [K,N] matrices; a 1-D operand is promoted. */
@@ -250,6 +252,68 @@ static int gemm_run(ft_op_ctx *ctx)
     }
     return FT_OK;
 }
+
+/* FusedMatMul (domain ai.fluidtune), made by prepare from a MatMul and the elementwise chain after
+ * it: Y = act(MatMul(A, B) + bias + residual). bias (input 2, optional) has the output's last dim
+ * and size-1 dims elsewhere; residual (input 3, optional) has the output's shape; activation is
+ * "none", "relu" or "gelu" (PyTorch's erf GELU). float32 only. Each step rounds as the ONNX node it
+ * replaces does, in the same order, so the fused graph computes what the original one did. */
+static int fused_activation(const ft_op_ctx *ctx, int *act)
+{
+    const char *a = ft_attr_string(ctx->node, "activation", "none");
+    *act = !strcmp(a, "none") ? 0 : !strcmp(a, "relu") ? 1 : !strcmp(a, "gelu") ? 2 : -1;
+    if (*act < 0) return ft_op_fail(ctx, FT_ERR_UNSUPPORTED, "activation '%s' is not none, relu or gelu", a);
+    return FT_OK;
+}
+
+static int fused_matmul_infer(ft_op_ctx *ctx)
+{
+    int rc = matmul_infer(ctx);
+    if (rc != FT_OK) return rc;
+    int act;
+    if ((rc = fused_activation(ctx, &act)) != FT_OK) return rc;
+    const ft_shape *ys = &ctx->out[0]->shape;
+    if (ctx->in[0]->dtype != FT_FLOAT)
+        return ft_op_fail(ctx, FT_ERR_UNSUPPORTED, "element type %s is not supported", ft_dtype_name(ctx->in[0]->dtype));
+    if (ys->rank < 1) return ft_op_fail(ctx, FT_ERR_INPUT, "the product has rank 0");
+    const ft_tensor *bias = ctx->n_in > 2 ? ctx->in[2] : NULL, *res = ctx->n_in > 3 ? ctx->in[3] : NULL;
+    if (bias) {
+        int ok = bias->dtype == FT_FLOAT && bias->shape.rank >= 1 && bias->shape.rank <= ys->rank &&
+                 bias->shape.dims[bias->shape.rank - 1] == ys->dims[ys->rank - 1];
+        for (int i = 0; ok && i < bias->shape.rank - 1; i++) ok = bias->shape.dims[i] == 1;
+        if (!ok) return ft_op_fail(ctx, FT_ERR_INPUT, "bias '%s' is not a float row of the product's last dim", bias->name);
+    }
+    if (res && (res->dtype != FT_FLOAT || !ft_shape_equal(&res->shape, ys)))
+        return ft_op_fail(ctx, FT_ERR_INPUT, "residual '%s' does not have the product's shape", res->name);
+    return FT_OK;
+}
+
+static int fused_matmul_run(ft_op_ctx *ctx)
+{
+    int rc = matmul_run(ctx);
+    int act = 0;
+    if (rc == FT_OK) rc = fused_activation(ctx, &act);
+    if (rc != FT_OK) return rc;
+    const ft_shape *ys = &ctx->out[0]->shape;
+    int64_t total = ft_shape_numel(ys), n = ys->dims[ys->rank - 1];
+    const float *bias = ctx->n_in > 2 && ctx->in[2] ? ctx->in[2]->data : NULL;
+    const float *res = ctx->n_in > 3 && ctx->in[3] ? ctx->in[3]->data : NULL;
+    float *y = ctx->out[0]->data;
+    for (int64_t i = 0; i < total; i++) {
+        float v = y[i];
+        if (bias) v = v + bias[i % n];
+        if (res) v = v + res[i];
+        if (act == 1) v = v < 0.0f ? 0.0f : v;
+        if (act == 2) v = (v * (erff(v / 1.41421353816986083984375f) + 1.0f)) * 0.5f;
+        y[i] = v;
+    }
+    return FT_OK;
+}
+
+const ft_op_def ft_ops_fluidtune[] = {
+    {"FusedMatMul", 2, 4, 1, 1, 0, fused_matmul_infer, fused_matmul_run},
+    {0},
+};
 
 const ft_op_def ft_ops_linalg[] = {
     {"MatMul", 2, 2, 1, 1, 0, matmul_infer, matmul_run},
