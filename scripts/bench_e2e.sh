@@ -13,15 +13,18 @@ usage() {
 usage: scripts/bench_e2e.sh MODEL.onnx [options]
 
 Sweeps MODEL into DB (resumes; measures nothing when the DB is complete), solves PLAN when the DB
-is newer than it or it was made by another build, then runs R interleaved rounds of four fresh
+is newer than it or it was made by another build, then runs R interleaved rounds of five fresh
 processes each, all single-threaded and pinned alike:
   (a) default-noreuse  fluidtune run --no-reuse --bench N   default plan, every tensor its own bytes
   (b) default          fluidtune run --bench N              default plan with the memory planner
   (c) tuned            fluidtune run --plan PLAN --bench N
   (d) onnxruntime      node scripts/ort_bench.js --bench N  (1 thread, sequential, optimization 'all')
+  (e) default-unfused  FLUIDTUNE_NO_FUSION=1 fluidtune run --bench N   default plan, MatMul epilogues
+                       (bias, residual, activation) left as separate nodes
 Per configuration: the median over rounds of the per-round medians, the min over rounds, and the
-max peak RSS. The order of the four rotates from round to round. All see the same seeded inputs.
-The last two lines of the output are
+max peak RSS. The order of the five rotates from round to round. All see the same seeded inputs.
+The last lines of the output are
+  fusion: default vs default unfused: X.XXx latency      (b over e)
   tuned vs default: X.XXx latency                        (c over b)
   tuned vs onnxruntime: X.XXx latency, Y.YYx peak RSS    (c over d)
 
@@ -118,7 +121,7 @@ fi
 echo "== $name: $model"
 echo "   fluidtune $("$ft" version | awk '{print $2}') ($ft), onnxruntime-node $ort_version"
 echo "   db $db, plan $plan"
-echo "   $rounds rounds x $runs runs per process; pinning: $([ $pin = 1 ] && echo 'taskset -c 0 for all four' || echo 'none for all four')"
+echo "   $rounds rounds x $runs runs per process; pinning: $([ $pin = 1 ] && echo 'taskset -c 0 for all five' || echo 'none for all five')"
 echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 
 # --- sweep and solve ---------------------------------------------------------------------------
@@ -164,14 +167,16 @@ else
 fi
 
 # --- interleaved rounds ------------------------------------------------------------------------
-configs=(a b c d)
-declare -A label=([a]="(a) default, no reuse" [b]="(b) default" [c]="(c) tuned" [d]="(d) onnxruntime 1T")
+configs=(a b c d e)
+declare -A label=([a]="(a) default, no reuse" [b]="(b) default" [c]="(c) tuned" [d]="(d) onnxruntime 1T"
+                  [e]="(e) default, unfused")
 run_config() { # CONFIG RUNS
   case "$1" in
     a) "${pin_cmd[@]}" "$ft" run "$model" "${shapes[@]}" --no-reuse --bench "$2" -q ;;
     b) "${pin_cmd[@]}" "$ft" run "$model" "${shapes[@]}" --bench "$2" -q ;;
     c) "${pin_cmd[@]}" "$ft" run "$model" "${shapes[@]}" --plan "$plan" --bench "$2" -q ;;
     d) (cd "$root" && "${pin_cmd[@]}" node scripts/ort_bench.js "$model" "${shapes[@]}" --bench "$2") ;;
+    e) FLUIDTUNE_NO_FUSION=1 "${pin_cmd[@]}" "$ft" run "$model" "${shapes[@]}" --bench "$2" -q ;;
   esac
 }
 # Runs CONFIG with RUNS timed runs; leaves its output in $tmp/out and its user+system CPU seconds
@@ -189,7 +194,7 @@ measure() { # CONFIG RUNS ROUND
 results=$tmp/results
 for ((r = 1; r <= rounds; r++)); do
   order=()
-  for ((i = 0; i < 4; i++)); do order+=("${configs[$(((r - 1 + i) % 4))]}"); done
+  for ((i = 0; i < ${#configs[@]}; i++)); do order+=("${configs[$(((r - 1 + i) % ${#configs[@]}))]}"); done
   for cfg in "${order[@]}"; do
     cpu_run="-"
     if [ $cpu_time = 1 ]; then
@@ -239,10 +244,10 @@ summary=$(for cfg in "${configs[@]}"; do
     }'
 done)
 echo
-awk -v la="${label[a]}" -v lb="${label[b]}" -v lc="${label[c]}" -v ld="${label[d]}" '
+awk -v la="${label[a]}" -v lb="${label[b]}" -v lc="${label[c]}" -v ld="${label[d]}" -v le="${label[e]}" '
   { cfg[NR] = $1; med[$1] = $2; mn[$1] = $3; rss[$1] = $4; act[$1] = $5; spread[$1] = $6; cpu[$1] = $7 }
   END {
-    name["a"] = la; name["b"] = lb; name["c"] = lc; name["d"] = ld
+    name["a"] = la; name["b"] = lb; name["c"] = lc; name["d"] = ld; name["e"] = le
     printf "%-22s %10s %10s %7s %9s %12s %8s %8s %8s %8s\n", "configuration", "median ms", "min ms", "spread",
            "CPU ms", "peak RSS MiB", "act MiB", "lat/(a)", "lat/(d)", "RSS/(d)"
     for (i = 1; i <= NR; i++) {
@@ -259,6 +264,8 @@ awk -v la="${label[a]}" -v lb="${label[b]}" -v lc="${label[c]}" -v ld="${label[d
       printf "on CPU time per run: tuned vs default %.2fx, vs default no reuse %.2fx, vs onnxruntime %.2fx\n",
              cpu["c"] / cpu["b"], cpu["c"] / cpu["a"], cpu["c"] / cpu["d"]
     printf "tuned vs default, no reuse (c/a): %.2fx latency, %.2fx peak RSS\n", med["c"] / med["a"], rss["c"] / rss["a"]
+    printf "fusion: default vs default unfused (b/e): %.2fx latency, %.2fx on min latency\n", med["b"] / med["e"],
+           mn["b"] / mn["e"]
     printf "tuned vs default: %.2fx latency\n", med["c"] / med["b"]
     printf "tuned vs onnxruntime: %.2fx latency, %.2fx peak RSS\n", med["c"] / med["d"], rss["c"] / rss["d"]
   }' <<<"$summary"
