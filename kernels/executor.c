@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ops.h"
 
@@ -19,6 +20,7 @@ struct ft_session {
     size_t scratch_bytes;
     ft_tensor **ptrs;    /* per-node in/out pointer scratch, sized for the widest node */
     size_t freed_constant_bytes;
+    double *profile;     /* per node seconds, the caller's; NULL: not profiling */
 };
 
 static void bind_io(ft_session *s, const ft_node *n, ft_tensor ***in, ft_tensor ***out)
@@ -205,10 +207,21 @@ int ft_session_run(ft_session *s, ft_error *err)
         ft_tensor **in, **out;
         bind_io(s, n, &in, &out);
         ft_kernel_ctx ctx = {n, n->n_in, n->n_out, in, out, &s->plan->cand[i], s->state[i], s->scratch, err, 0};
+        struct timespec t0, t1;
+        if (s->profile) clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = s->plan->cand[i].family->run(&ctx);
         if (rc != FT_OK) return rc;
+        if (s->profile) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            s->profile[i] += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        }
     }
     return FT_OK;
+}
+
+void ft_session_set_profile(ft_session *s, double *node_seconds)
+{
+    s->profile = node_seconds;
 }
 
 const ft_tensor *ft_session_output(const ft_session *s, int i)

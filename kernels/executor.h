@@ -27,6 +27,9 @@ void ft_session_destroy(ft_session *s);
 /* Copies input i's bytes (dtype and shape must match the graph input). */
 int ft_session_set_input(ft_session *s, int i, const ft_tensor *value, ft_error *err);
 int ft_session_run(ft_session *s, ft_error *err);
+/* Profiling: with node_seconds (the caller's array of one double per graph node), every later run
+ * adds each node's wall time (CLOCK_MONOTONIC, two clock reads per node) to its entry; NULL stops. */
+void ft_session_set_profile(ft_session *s, double *node_seconds);
 /* The output tensor (dtype, shape, data) valid until the next run or destroy. Graph outputs are
  * always row-major. */
 const ft_tensor *ft_session_output(const ft_session *s, int i);

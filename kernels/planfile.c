@@ -492,7 +492,7 @@ int ft_planfile_apply(const ft_planfile *pf, ft_graph *g, ft_plan **out, ft_erro
         n_inserted++;
     }
     if ((size_t)g->n_nodes != m->n_nodes)
-        return ft_fail(err, FT_ERR_INPUT, "plan: %zu nodes, the prepared model has %d (were the --shape values the same?)",
+        return ft_fail(err, FT_ERR_INPUT, "plan: %zu nodes, the prepared model has %d (were the --shape values and FLUIDTUNE_NO_FUSION the same as for solve?)",
                        m->n_nodes - (size_t)n_inserted, n_graph);
     int *order = malloc((size_t)g->n_nodes * sizeof *order + 1);
     char *used = calloc((size_t)g->n_nodes + 1, 1);

@@ -33,6 +33,9 @@ static void run_usage(FILE *f)
             "                          the default plan otherwise reuses memory through the planner\n"
             "  --bench N               after one warm-up run, time N runs; print median and min latency\n"
             "                          and peak RSS\n"
+            "  --profile               time every node over the --bench runs (10 when --bench is not given)\n"
+            "                          and print the time per op type and the slowest nodes with their\n"
+            "                          kernels, beside the plan's predicted time (two clock reads per node)\n"
             "  --seed S                seed of the random inputs (default 1)\n"
             "  -q, --quiet             print no output summary\n"
             "  -h, --help              this help\n"
@@ -64,18 +67,81 @@ static void summarize(const ft_tensor *t)
     printf("\n");
 }
 
+typedef struct op_time {
+    const char *op;
+    int nodes;
+    double s;
+} op_time;
+
+static int cmp_op_time(const void *a, const void *b)
+{
+    double x = ((const op_time *)a)->s, y = ((const op_time *)b)->s;
+    return x > y ? -1 : x < y;
+}
+
+/* Per op type and for the slowest nodes: wall time per run, from node_s summed over `runs` runs. */
+static void print_profile(const ft_graph *g, const ft_plan *plan, const double *node_s, long runs, double predicted_s)
+{
+    double total = 0;
+    int n_ops = 0;
+    op_time *ops = calloc((size_t)g->n_nodes + 1, sizeof *ops);
+    int *order = calloc((size_t)g->n_nodes + 1, sizeof *order);
+    if (!ops || !order) {
+        free(ops);
+        free(order);
+        fprintf(stderr, "fluidtune run: warning: out of memory printing the profile\n");
+        return;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        total += node_s[i];
+        order[i] = i;
+        int k = 0;
+        while (k < n_ops && strcmp(ops[k].op, g->nodes[i].op_type) != 0) k++;
+        if (k == n_ops) ops[n_ops++].op = g->nodes[i].op_type;
+        ops[k].nodes++;
+        ops[k].s += node_s[i];
+    }
+    qsort(ops, (size_t)n_ops, sizeof *ops, cmp_op_time);
+    printf("profile: %ld runs, %.3f ms per run in %d nodes", runs, total / (double)runs * 1e3, g->n_nodes);
+    if (predicted_s > 0) printf(" (the plan predicted %.3f ms: measured/predicted %.2fx)", predicted_s * 1e3,
+                                total / (double)runs / predicted_s);
+    printf("\n%-24s %6s %10s %7s\n", "op type", "nodes", "ms/run", "share");
+    for (int k = 0; k < n_ops; k++)
+        printf("%-24s %6d %10.3f %6.1f%%\n", ops[k].op, ops[k].nodes, ops[k].s / (double)runs * 1e3,
+               total > 0 ? 100.0 * ops[k].s / total : 0.0);
+    /* the slowest nodes: a selection of the top ten is enough */
+    int top = g->n_nodes < 10 ? g->n_nodes : 10;
+    for (int a = 0; a < top; a++)
+        for (int b = a + 1; b < g->n_nodes; b++)
+            if (node_s[order[b]] > node_s[order[a]]) {
+                int t = order[a];
+                order[a] = order[b];
+                order[b] = t;
+            }
+    printf("slowest nodes:\n%10s  %-18s %-40s %s\n", "ms/run", "op type", "node", "kernel");
+    for (int a = 0; a < top; a++) {
+        int i = order[a];
+        printf("%10.3f  %-18s %-40s %s\n", node_s[i] / (double)runs * 1e3, g->nodes[i].op_type, g->nodes[i].name,
+               plan->cand[i].key);
+    }
+    free(ops);
+    free(order);
+}
+
 int ft_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"input-dir", required_argument, 0, 'i'},
                                          {"output-dir", required_argument, 0, 'o'}, {"bench", required_argument, 0, 'b'},
                                          {"seed", required_argument, 0, 'r'}, {"quiet", no_argument, 0, 'q'},
                                          {"plan", required_argument, 0, 'p'}, {"no-reuse", no_argument, 0, 'N'},
+                                         {"profile", no_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     ft_cli_shapes shapes = {0};
     const char *in_dir = NULL, *out_dir = NULL;
     long bench = 0;
     unsigned long long seed = 1;
-    int quiet = 0, no_reuse = 0, c;
+    int quiet = 0, no_reuse = 0, profile = 0, c;
+    double predicted_s = 0;
     const char *plan_path = NULL;
     ft_error err = {0};
     optind = 1;
@@ -104,6 +170,7 @@ int ft_cmd_run(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'p': plan_path = optarg; break;
         case 'N': no_reuse = 1; break;
+        case 'P': profile = 1; break;
         case 'h': run_usage(stdout); return FT_EXIT_OK;
         default: run_usage(stderr); return FT_EXIT_USAGE;
         }
@@ -164,6 +231,7 @@ int ft_cmd_run(int argc, char **argv)
         /* the plan was solved for fixed input shapes: use them unless --shape says otherwise */
         ft_plan_meta meta;
         ft_planfile_meta(pf, &meta);
+        predicted_s = meta.predicted_seconds;
         for (int k = 0; k < meta.n_input_shapes && shapes.n < FT_CLI_MAX_SHAPES; k++) {
             int given = 0;
             for (int i = 0; i < shapes.n; i++) given |= strcmp(shapes.names[i], meta.input_names[k]) == 0;
@@ -226,6 +294,13 @@ int ft_cmd_run(int argc, char **argv)
         free(t.data);
     }
     if (rc == FT_OK) rc = ft_session_run(s, &err);
+    double *node_s = NULL;
+    if (profile) {
+        if (bench == 0) bench = 10;
+        node_s = calloc((size_t)g->n_nodes + 1, sizeof *node_s);
+        if (!node_s) rc = ft_fail(&err, FT_ERR_NOMEM, "out of memory");
+        else ft_session_set_profile(s, node_s);
+    }
     if (rc == FT_OK && bench > 0) {
         double *lat = malloc((size_t)bench * sizeof *lat);
         if (!lat) rc = ft_fail(&err, FT_ERR_NOMEM, "out of memory");
@@ -243,6 +318,8 @@ int ft_cmd_run(int argc, char **argv)
         }
         free(lat);
     }
+    if (rc == FT_OK && profile) print_profile(g, plan, node_s, bench, predicted_s);
+    free(node_s);
     if (rc == FT_OK && out_dir) {
         mkdir(out_dir, 0777);
         for (int k = 0; k < g->n_outputs && rc == FT_OK; k++) {

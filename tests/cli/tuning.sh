@@ -58,10 +58,18 @@ check "plan show" "$FT" plan show "$tmp/p.fplan"
 check "plan show --json" sh -c "'$FT' plan show '$tmp/p.fplan' --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"nodes\"] and d[\"arena_bytes\"] > 0'"
 check "test with the plan" "$FT" test "$M" --plan "$tmp/p.fplan"
 check "run with the plan" "$FT" run "$M/model.onnx" --plan "$tmp/p.fplan" --bench 3
+check "profile with the plan" "$FT" run "$M/model.onnx" --plan "$tmp/p.fplan" --profile -q
+cp "$tmp/out" "$tmp/profile.out"
+check "profile beside the plan's prediction" grep -q '^profile: 10 runs, .* per run in [0-9]* nodes (the plan predicted' "$tmp/profile.out"
+check "profile counts every node once" awk '/^profile:/ { for (i = 1; i < NF; i++) if ($(i + 1) == "nodes") want = $i }
+  /^op type/ { t = 1; next } /^slowest/ { t = 0 } t { got += $2 } END { exit !(want > 0 && got == want) }' "$tmp/profile.out"
+check "profile shows the fused MatMuls" grep -q '^FusedMatMul ' "$tmp/profile.out"
 
 # refusals: another model, a truncated plan file, a database of another program
 "$FT" run "$SRC/tests/models/gpt2_tiny/model.onnx" --plan "$tmp/p.fplan" >/dev/null 2>"$tmp/refusal.err"
 check "plan for another model is refused" sh -c "[ $? -eq 2 ] && grep -q 'another model' '$tmp/refusal.err'"
+FLUIDTUNE_NO_FUSION=1 "$FT" run "$M/model.onnx" --plan "$tmp/p.fplan" >/dev/null 2>"$tmp/refusal.err"
+check "plan solved with fusion is refused on the unfused graph" sh -c "[ $? -eq 2 ] && grep -q 'FLUIDTUNE_NO_FUSION' '$tmp/refusal.err'"
 head -c 50 "$tmp/p.fplan" >"$tmp/trunc.fplan"
 "$FT" run "$M/model.onnx" --plan "$tmp/trunc.fplan" >/dev/null 2>"$tmp/refusal.err"
 check "truncated plan is refused" sh -c "[ $? -eq 2 ] && grep -q 'not a fluidtune plan' '$tmp/refusal.err'"
