@@ -112,8 +112,9 @@ static int is_const(const ft_graph *g, int t)
     return t < 0 || (g->tensors[t].flags & FT_T_CONST);
 }
 
-/* Infers the node's output shapes and, when foldable, computes its outputs now. *folded tells. */
-static int infer_and_fold(ft_graph *g, ft_node *n, int *folded, ft_error *err)
+/* Infers the node's output shapes and, when foldable (and may_fold), computes its outputs now.
+ * *folded tells. */
+static int infer_and_fold(ft_graph *g, ft_node *n, int may_fold, int *folded, ft_error *err)
 {
     ft_tensor *in[32], *out[32];
     char buf[128];
@@ -147,7 +148,7 @@ static int infer_and_fold(ft_graph *g, ft_node *n, int *folded, ft_error *err)
             return ft_fail(err, FT_ERR_INPUT, "node '%s' (%s): output '%s' would have shape %s, too many elements",
                            n->name, n->op_type, out[i]->name, ft_shape_str(&out[i]->shape, buf, sizeof buf));
     }
-    *folded = all_const || (n->op->flags & FT_OP_SHAPE_ONLY);
+    *folded = may_fold && (all_const || (n->op->flags & FT_OP_SHAPE_ONLY));
     if (!*folded) return FT_OK;
     for (int i = 0; i < n->n_out; i++) {
         if (!out[i]) continue;
@@ -345,6 +346,54 @@ static int fold_batchnorm(ft_graph *g, char *drop, ft_error *err)
 
 /* ---- MatMul epilogue fusion ------------------------------------------------------------------ */
 
+/* Node i is Transpose(W), W a 2-D float32 constant, perm [1, 0]: a weight matrix stored as [N, K]
+ * (a tied embedding read again as the LM head), and, when only_matmuls, every reader of its output
+ * is a MatMul reading it as B. Such a Transpose is not folded at load time: FusedMatMul reads W
+ * itself (transB) and packs it once, so W^T never exists in memory beside W. */
+static int is_weight_transpose(const ft_graph *g, int i, int only_matmuls)
+{
+    const ft_node *n = &g->nodes[i];
+    if (strcmp(n->op_type, "Transpose") != 0 || n->domain[0] || n->n_in != 1 || n->n_out != 1 || n->in[0] < 0 ||
+        n->out[0] < 0)
+        return 0;
+    const ft_tensor *w = &g->tensors[n->in[0]];
+    if (!(w->flags & FT_T_CONST) || w->dtype != FT_FLOAT || w->shape.rank != 2) return 0;
+    const int64_t *perm;
+    int np = ft_attr_ints(n, "perm", &perm);
+    if (np >= 0 && (np != 2 || perm[0] != 1 || perm[1] != 0)) return 0;
+    int t = n->out[0];
+    if (g->tensors[t].flags & FT_T_OUTPUT) return 0;
+    if (!only_matmuls) return 1;
+    int readers = 0;
+    for (int j = i + 1; j < g->n_nodes; j++) {
+        const ft_node *m = &g->nodes[j];
+        for (int k = 0; k < m->n_in; k++) {
+            if (m->in[k] != t) continue;
+            if (strcmp(m->op_type, "MatMul") != 0 || m->domain[0] || k != 1 || m->in[0] == t) return 0;
+            readers++;
+        }
+    }
+    return readers > 0;
+}
+
+/* Folds every node whose inputs are all constant: the weight Transposes that no MatMul fusion took
+ * (is_weight_transpose). Returns how many or a negative status. */
+static int fold_left_over(ft_graph *g, char *drop, ft_error *err)
+{
+    int n_folded = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        ft_node *n = &g->nodes[i];
+        int all_const = n->n_in > 0, folded = 0;
+        for (int j = 0; j < n->n_in; j++) all_const &= is_const(g, n->in[j]);
+        if (!all_const) continue;
+        int rc = infer_and_fold(g, n, 1, &folded, err);
+        if (rc != FT_OK) return -rc;
+        drop[i] = (char)folded;
+        n_folded += folded;
+    }
+    return n_folded;
+}
+
 /* The one node reading tensor t (after node `after`), when t is an intermediate result: exactly one
  * consumer, not a graph output. -1 otherwise. */
 static int sole_consumer(const ft_graph *g, const char *drop, int t, int after)
@@ -423,7 +472,8 @@ static int is_bias_row(const ft_graph *g, int b, const ft_shape *y)
 }
 
 /* Turns MatMul(A, constant 2-D B) followed by any of Add(bias row), Add(residual of the same shape),
- * Relu or PyTorch's erf GELU, in that order, into one FusedMatMul whose GEMM applies them to each
+ * Relu or PyTorch's erf GELU, in that order, into one FusedMatMul (also with no epilogue at all when
+ * B is a weight Transpose left unfolded, which FusedMatMul reads as transB) whose GEMM applies them to each
  * block of the product while it is in cache (kernels/fast/linalg_matmul.c) instead of one pass over
  * memory per op. Every intermediate tensor must be read by the chain alone. The fused node takes the
  * place of the chain's last node (the residual may be computed after the MatMul) and the MatMul's
@@ -438,7 +488,13 @@ static int fuse_matmul_epilogues(ft_graph *g, char *drop, ft_error *err)
         if (drop[i] || strcmp(mm->op_type, "MatMul") != 0 || mm->domain[0] || mm->n_in != 2 || mm->n_out != 1 ||
             mm->in[0] < 0 || mm->in[1] < 0 || mm->out[0] < 0)
             continue;
-        const ft_tensor *a = &g->tensors[mm->in[0]], *w = &g->tensors[mm->in[1]];
+        /* the weights: a constant [K, N], or the [N, K] constant under a weight Transpose */
+        int wt = mm->in[1], trans_b = 0, tp = g->tensors[wt].producer;
+        if (tp >= 0 && !drop[tp] && is_weight_transpose(g, tp, 0)) {
+            wt = g->nodes[tp].in[0];
+            trans_b = 1;
+        }
+        const ft_tensor *a = &g->tensors[mm->in[0]], *w = &g->tensors[wt];
         const ft_shape ys = g->tensors[mm->out[0]].shape;
         if (a->dtype != FT_FLOAT || w->dtype != FT_FLOAT || !(w->flags & FT_T_CONST) || w->shape.rank != 2 ||
             a->shape.rank < 1)
@@ -477,7 +533,7 @@ static int fuse_matmul_epilogues(ft_graph *g, char *drop, ft_error *err)
                 cur = y;
             }
         }
-        if (n_chain == 0) continue;
+        if (n_chain == 0 && !trans_b) continue;
 
         ft_node f = {0};
         f.name = strdup(mm->name);
@@ -489,23 +545,27 @@ static int fuse_matmul_epilogues(ft_graph *g, char *drop, ft_error *err)
         f.n_out = 1;
         f.in = malloc(4 * sizeof *f.in);
         f.out = malloc(sizeof *f.out);
-        f.n_attrs = 1;
-        f.attrs = calloc(1, sizeof *f.attrs);
+        f.n_attrs = 2;
+        f.attrs = calloc(2, sizeof *f.attrs);
         if (f.attrs) {
             f.attrs[0].name = strdup("activation");
             f.attrs[0].type = FT_ATTR_STRING;
             f.attrs[0].s = strdup(act);
+            f.attrs[1].name = strdup("transB");
+            f.attrs[1].type = FT_ATTR_INT;
+            f.attrs[1].i = trans_b;
         }
-        if (!f.name || !f.op_type || !f.domain || !f.in || !f.out || !f.attrs || !f.attrs[0].name || !f.attrs[0].s) {
+        if (!f.name || !f.op_type || !f.domain || !f.in || !f.out || !f.attrs || !f.attrs[0].name || !f.attrs[0].s ||
+            !f.attrs[1].name) {
             ft_node_clear(&f);
             return -ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory fusing its epilogue", mm->name);
         }
         f.in[0] = mm->in[0];
-        f.in[1] = mm->in[1];
+        f.in[1] = wt;
         f.in[2] = bias;
         f.in[3] = res;
         f.out[0] = cur;
-        drop[i] = 1;
+        drop[i] = last != i;
         for (int k = 0; k < n_chain; k++)
             if (chain[k] != last) drop[chain[k]] = 1;
         ft_node_clear(&g->nodes[last]);
@@ -554,7 +614,7 @@ int ft_graph_prepare_ex(ft_graph *g, unsigned flags, ft_error *err)
     for (int i = 0; i < g->n_nodes; i++) {
         int folded = 0;
         ft_node *n = &g->nodes[i];
-        rc = infer_and_fold(g, n, &folded, err);
+        rc = infer_and_fold(g, n, (flags & FT_PREPARE_NO_FUSION) || !is_weight_transpose(g, i, 1), &folded, err);
         if (rc != FT_OK) {
             free(drop);
             free(pending);
@@ -582,6 +642,7 @@ int ft_graph_prepare_ex(ft_graph *g, unsigned flags, ft_error *err)
     }
     rc = rewrite(g, drop, fold_batchnorm, err);
     if (rc == FT_OK && !(flags & FT_PREPARE_NO_FUSION)) rc = rewrite(g, drop, fuse_matmul_epilogues, err);
+    if (rc == FT_OK && !(flags & FT_PREPARE_NO_FUSION)) rc = rewrite(g, drop, fold_left_over, err);
     free(drop);
     if (rc != FT_OK) return rc;
     mark_views(g);

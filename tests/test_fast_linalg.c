@@ -392,7 +392,7 @@ static void non_float_matmul_is_left_to_the_reference(void **state)
 
 /* A FusedMatMul case: A of rank 1..3, constant B [K,N], bias ([N] or [1,N]) and residual each present
  * or not, activation none / relu / gelu; values spread so that GELU and Relu see both signs. */
-static void fused_case(fh_rng *r, oh_case *c, int *has_bias, int *has_res, const char **act)
+static void fused_case(fh_rng *r, oh_case *c, int *has_bias, int *has_res, const char **act, int *trans_b)
 {
     static const char *const acts[] = {"none", "relu", "gelu"};
     int ra = (int)fh_range(r, 1, 3);
@@ -402,7 +402,8 @@ static void fused_case(fh_rng *r, oh_case *c, int *has_bias, int *has_res, const
         else if (N >= K) N = N / 2 + 1;
         else K = K / 2 + 1;
     }
-    int64_t ad[3], bd[2] = {K, N}, yd[3];
+    *trans_b = (int)(fh_next(r) % 2);
+    int64_t ad[3], bd[2] = {*trans_b ? N : K, *trans_b ? K : N}, yd[3];
     if (ra == 1) ad[0] = K;
     if (ra == 2) ad[0] = M, ad[1] = K;
     if (ra == 3) ad[0] = B0, ad[1] = M, ad[2] = K;
@@ -432,6 +433,7 @@ static void fused_case(fh_rng *r, oh_case *c, int *has_bias, int *has_res, const
         oh_omit_input(c);
     }
     oh_attr_str(c, "activation", *act);
+    oh_attr_int(c, "transB", *trans_b);
     oh_outputs(c, 1);
     assert_int_equal(oh_run(c), FT_OK);
 }
@@ -440,13 +442,14 @@ static void fused_matmul_candidates_match_reference_for_every_epilogue(void **st
 {
     (void)state;
     fh_rng r = {77};
-    int seen[2][2][3] = {{{0}}};
+    int seen[2][2][3] = {{{0}}}, transposed = 0;
     coverage cov = {0};
     for (int t = 0; t < 60; t++) {
         oh_case c;
-        int has_bias, has_res;
+        int has_bias, has_res, trans_b;
         const char *act;
-        fused_case(&r, &c, &has_bias, &has_res, &act);
+        fused_case(&r, &c, &has_bias, &has_res, &act, &trans_b);
+        transposed += trans_b;
         seen[has_bias][has_res][act[0] == 'n' ? 0 : act[0] == 'r' ? 1 : 2]++;
         check_all_candidates(&c, "matmul.fused", NULL, 1, &cov);
         oh_free(&c);
@@ -454,6 +457,7 @@ static void fused_matmul_candidates_match_reference_for_every_epilogue(void **st
     for (int b = 0; b < 2; b++)
         for (int res = 0; res < 2; res++)
             for (int a = 0; a < 3; a++) assert_true(seen[b][res][a] > 0);
+    assert_true(transposed > 15 && transposed < 45);
     assert_true(cov.prepacked > 20 && cov.candidates > 5 * cov.cases);
 }
 

@@ -256,12 +256,14 @@ static void batchnorm_whose_input_is_also_read_elsewhere_stays(void **state)
 /* ---- MatMul epilogue fusion ---- */
 
 enum { FUSE_BIAS = 1, FUSE_RES = 2, FUSE_GELU = 4, FUSE_RELU = 8, FUSE_LEAK_Y = 16, FUSE_LEAK_BIASED = 32,
-       FUSE_VAR_W = 64 };
+       FUSE_VAR_W = 64, FUSE_TIED = 128, FUSE_LEAK_WT = 256 };
 
 /* x[2,5,16] -> MatMul(w[16,8]) -> [Add(b[8])] -> [Add(Relu(x2), .)] -> [GELU as PyTorch exports it |
  * Relu] -> y. The residual's Relu is added after the MatMul in node order, so the fused node must
  * take the place of the chain's end. LEAK_Y / LEAK_BIASED: a second reader of the product / of the
- * biased product; VAR_W: the weights are a graph input instead of a constant. */
+ * biased product; VAR_W: the weights are a graph input instead of a constant; TIED: the weights are
+ * Transpose(wt) of a constant wt[8,16] (a tied embedding read as the LM head); LEAK_WT: that
+ * Transpose's output is also a graph output. */
 static ft_graph *linear_graph(unsigned v)
 {
     ft_graph *g = ft_graph_create();
@@ -273,8 +275,19 @@ static ft_graph *linear_graph(unsigned v)
     tu_fill_uniform(b, 8, 12, -1, 1);
     tu_add_input(g, "x", FT_FLOAT, 3, xd);
     tu_add_input(g, "x2", FT_FLOAT, 3, rd);
-    if (v & FUSE_VAR_W) tu_add_input(g, "w", FT_FLOAT, 2, wd);
-    else tu_add_const_f32(g, "w", 2, wd, w);
+    if (v & FUSE_VAR_W) {
+        tu_add_input(g, "w", FT_FLOAT, 2, wd);
+    } else if (v & FUSE_TIED) {
+        float wt[128];
+        int64_t wtd[2] = {8, 16};
+        for (int n = 0; n < 8; n++)
+            for (int k = 0; k < 16; k++) wt[n * 16 + k] = w[k * 8 + n];
+        tu_add_const_f32(g, "wt", 2, wtd, wt);
+        tu_add_node(g, "Transpose", "tie", 1, (const char *[]){"wt"}, 1, (const char *[]){"w"});
+        if (v & FUSE_LEAK_WT) tu_mark_output(g, "w");
+    } else {
+        tu_add_const_f32(g, "w", 2, wd, w);
+    }
     tu_add_const_f32(g, "b", 1, bd, b);
     tu_add_const_f32(g, "sqrt2", 0, NULL, &sqrt2);
     tu_add_const_f32(g, "one", 0, NULL, &one);
@@ -412,6 +425,48 @@ static void matmul_epilogue_stops_where_an_intermediate_is_read_elsewhere(void *
     ft_graph_destroy(g);
 }
 
+static void transposed_weights_are_read_in_place_not_folded(void **state)
+{
+    (void)state;
+    static const unsigned variants[] = {FUSE_TIED, FUSE_TIED | FUSE_BIAS | FUSE_GELU};
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        unsigned v = variants[k];
+        ft_graph *g = linear_graph(v), *r = linear_graph(v), *plain = linear_graph(v & ~FUSE_TIED);
+        ft_error err = {0};
+        assert_int_equal(ft_graph_prepare(g, &err), FT_OK);
+        assert_int_equal(ft_graph_prepare_ex(r, FT_PREPARE_NO_FUSION, &err), FT_OK);
+        assert_int_equal(ft_graph_prepare_ex(plain, FT_PREPARE_NO_FUSION, &err), FT_OK);
+        /* fused: one FusedMatMul reading wt itself, no Transpose left to run */
+        assert_int_equal(count_op(g, "FusedMatMul"), 1);
+        assert_int_equal(count_op(g, "Transpose"), 0);
+        const ft_node *f = find_op(g, "FusedMatMul");
+        assert_int_equal(ft_attr_int(f, "transB", 0), 1);
+        assert_string_equal(g->tensors[f->in[1]].name, "wt");
+        /* unfused: the Transpose is folded at load time, as before */
+        assert_int_equal(count_op(r, "Transpose") + count_op(r, "FusedMatMul"), 0);
+        float got[80], want[80], base[80];
+        run_linear(g, v, got);
+        run_linear(r, v, want);
+        run_linear(plain, v, base);
+        for (int i = 0; i < 80; i++) {
+            assert_float_equal(got[i], want[i], 1e-6 + 1e-5 * fabsf(want[i]));
+            assert_float_equal(want[i], base[i], 0);
+        }
+        ft_graph_destroy(g);
+        ft_graph_destroy(r);
+        ft_graph_destroy(plain);
+    }
+    /* a transposed weight that is also a graph output is folded: its bytes must exist */
+    ft_graph *g = linear_graph(FUSE_TIED | FUSE_BIAS | FUSE_LEAK_WT);
+    ft_error err = {0};
+    assert_int_equal(ft_graph_prepare(g, &err), FT_OK);
+    assert_int_equal(count_op(g, "Transpose"), 0);
+    const ft_node *f = find_op(g, "FusedMatMul");
+    assert_non_null(f);
+    assert_int_equal(ft_attr_int(f, "transB", 0), 0);
+    ft_graph_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +479,7 @@ int main(void)
         cmocka_unit_test(batchnorm_whose_input_is_also_read_elsewhere_stays),
         cmocka_unit_test(matmul_epilogues_fuse_into_one_node_with_the_same_result),
         cmocka_unit_test(matmul_epilogue_stops_where_an_intermediate_is_read_elsewhere),
+        cmocka_unit_test(transposed_weights_are_read_in_place_not_folded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -369,13 +369,36 @@ static int fused_fits(const mm_geom *g)
     return g->nb == 0 && !g->swap;
 }
 
+/* With transB, B is stored [N, K]: the product reads it as the [K, N] matrix B^T in column-major
+ * order, i.e. a view of the same bytes under layout (1, 0). *bt receives that view. */
+static void fused_b(const ft_node *n, const ft_tensor *b, ft_tensor *bt, ft_layout *lb)
+{
+    *bt = *b;
+    ft_layout_identity(lb, b->shape.rank);
+    if (!ft_attr_int(n, "transB", 0) || b->shape.rank != 2) return;
+    bt->shape.dims[0] = b->shape.dims[1];
+    bt->shape.dims[1] = b->shape.dims[0];
+    lb->perm[0] = 1;
+    lb->perm[1] = 0;
+}
+
 static int fm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
 {
     int act = fused_act(ctx->node);
     if (act == -2)
         return ft_fail(ctx->err, FT_ERR_UNSUPPORTED, "node '%s' (FusedMatMul): activation '%s' is not none, relu or gelu",
                        ctx->node->name, ft_attr_string(ctx->node, "activation", ""));
-    int rc = mm_prepare(ctx, state, scratch_bytes);
+    /* the MatMul prepare on the logical operands: B^T as a view when transB */
+    ft_tensor bt, *in[FT_MAX_IO];
+    ft_candidate cand = *ctx->cand;
+    for (int i = 0; i < ctx->n_in && i < FT_MAX_IO; i++) in[i] = ctx->in[i];
+    fused_b(ctx->node, ctx->in[1], &bt, &cand.in_layout[1]);
+    in[1] = &bt;
+    ft_kernel_ctx mctx = *ctx;
+    mctx.in = in;
+    mctx.cand = &cand;
+    int rc = mm_prepare(&mctx, state, scratch_bytes);
+    ctx->released = mctx.released;
     if (rc != FT_OK) return rc;
     mm_state *st = *state;
     if (!fused_fits(&st->g)) {
@@ -418,14 +441,15 @@ static int fm_run(ft_kernel_ctx *ctx)
 static int fm_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const *out, ft_candidate_list *list,
                         ft_error *err)
 {
-    if (n->n_in < 2 || !in[0] || !in[1] || !out[0] || fused_act(n) == -2) return FT_OK;
+    if (n->n_in < 2 || n->n_in > FT_MAX_IO || !in[0] || !in[1] || !out[0] || fused_act(n) == -2) return FT_OK;
     if (in[0]->dtype != FT_FLOAT || in[1]->dtype != FT_FLOAT || out[0]->dtype != FT_FLOAT) return FT_OK;
     ft_layout la, lb, lc;
+    ft_tensor bt;
     ft_layout_identity(&la, in[0]->shape.rank);
-    ft_layout_identity(&lb, in[1]->shape.rank);
+    fused_b(n, in[1], &bt, &lb);
     ft_layout_identity(&lc, out[0]->shape.rank);
     mm_geom g;
-    if (mm_geom_build(in[0], in[1], out[0], &la, &lb, &lc, &g) || !fused_fits(&g)) return FT_OK;
+    if (mm_geom_build(in[0], &bt, out[0], &la, &lb, &lc, &g) || !fused_fits(&g)) return FT_OK;
     g.p.can_prepack = (in[1]->flags & FT_T_CONST) != 0;
     ft_linalg_schedule sched[FT_LINALG_MAX_SCHEDULES];
     int ns = ft_linalg_schedules(&g.p, 0, sched);

@@ -3,6 +3,7 @@
 #include "op_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* MatMul operands seen as batches of [M,K] x [K,N] matrices; a 1-D operand is promoted. */
@@ -256,7 +257,8 @@ static int gemm_run(ft_op_ctx *ctx)
 /* FusedMatMul (domain ai.fluidtune), made by prepare from a MatMul and the elementwise chain after
  * it: Y = act(MatMul(A, B) + bias + residual). bias (input 2, optional) has the output's last dim
  * and size-1 dims elsewhere; residual (input 3, optional) has the output's shape; activation is
- * "none", "relu" or "gelu" (PyTorch's erf GELU). float32 only. Each step rounds as the ONNX node it
+ * "none", "relu" or "gelu" (PyTorch's erf GELU); transB = 1 reads B as [N, K] (a weight matrix
+ * whose Transpose was not folded). float32 only. Each step rounds as the ONNX node it
  * replaces does, in the same order, so the fused graph computes what the original one did. */
 static int fused_activation(const ft_op_ctx *ctx, int *act)
 {
@@ -266,9 +268,40 @@ static int fused_activation(const ft_op_ctx *ctx, int *act)
     return FT_OK;
 }
 
+/* A shallow copy of the context whose input 1 is B^T when transB is set: shapes always, data (a
+ * transposed copy to free with free(bt->data)) when with_data. */
+static int fused_operands(ft_op_ctx *ctx, ft_op_ctx *mm, ft_tensor **in, ft_tensor *bt, int with_data)
+{
+    *mm = *ctx;
+    mm->n_in = 2;
+    in[0] = ctx->in[0];
+    in[1] = ctx->in[1];
+    mm->in = in;
+    if (!ft_attr_int(ctx->node, "transB", 0) || !ctx->in[1]) return FT_OK;
+    const ft_tensor *b = ctx->in[1];
+    if (b->shape.rank != 2) return ft_op_fail(ctx, FT_ERR_INPUT, "transB needs a 2-D B, not rank %d", b->shape.rank);
+    *bt = *b;
+    bt->shape.dims[0] = b->shape.dims[1];
+    bt->shape.dims[1] = b->shape.dims[0];
+    bt->data = NULL;
+    in[1] = bt;
+    if (!with_data || b->dtype != FT_FLOAT) return FT_OK;
+    int64_t r = b->shape.dims[0], c = b->shape.dims[1];
+    float *t = malloc((size_t)(r * c > 0 ? r * c : 1) * sizeof *t);
+    if (!t) return ft_op_fail(ctx, FT_ERR_NOMEM, "out of memory");
+    const float *src = b->data;
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < c; j++) t[j * r + i] = src[i * c + j];
+    bt->data = t;
+    return FT_OK;
+}
+
 static int fused_matmul_infer(ft_op_ctx *ctx)
 {
-    int rc = matmul_infer(ctx);
+    ft_op_ctx mm;
+    ft_tensor *in[2], bt;
+    int rc = fused_operands(ctx, &mm, in, &bt, 0);
+    if (rc == FT_OK) rc = matmul_infer(&mm);
     if (rc != FT_OK) return rc;
     int act;
     if ((rc = fused_activation(ctx, &act)) != FT_OK) return rc;
@@ -290,7 +323,11 @@ static int fused_matmul_infer(ft_op_ctx *ctx)
 
 static int fused_matmul_run(ft_op_ctx *ctx)
 {
-    int rc = matmul_run(ctx);
+    ft_op_ctx mm;
+    ft_tensor *in[2], bt = {0};
+    int rc = fused_operands(ctx, &mm, in, &bt, 1);
+    if (rc == FT_OK) rc = matmul_run(&mm);
+    free(bt.data);
     int act = 0;
     if (rc == FT_OK) rc = fused_activation(ctx, &act);
     if (rc != FT_OK) return rc;
