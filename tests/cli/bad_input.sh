@@ -35,6 +35,7 @@ expect 2 "w_ext.*(outside|leaves|escape)|(outside|leaves|escape).*w_ext" -- run 
 expect 2 "w_abs" -- run "$BAD/external_absolute.onnx"
 expect 2 "make_big|big" -- run "$BAD/absurd_shape.onnx"
 expect 2 "matmul_bad" -- run "$BAD/shape_mismatch.onnx"
+expect 2 "fused_bad.*activation 'swish'" -- run "$BAD/fused_activation.onnx"
 expect 2 "'x'.*batch.*--shape" -- run "$BAD/dynamic.onnx"
 expect 2 "no input named 'nope'" -- run "$BAD/dynamic.onnx" --shape nope=1,3
 expect 2 "--shape" -- run "$BAD/dynamic.onnx" --shape x=1,-3

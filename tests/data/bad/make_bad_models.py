@@ -89,6 +89,15 @@ mm = numpy_helper.from_array(np.ones((4, 5), np.float32), "w_mm")
 save("shape_mismatch.onnx", helper.make_graph([helper.make_node("MatMul", ["x", "w_mm"], ["y"], name="matmul_bad")],
                                               "shape_mismatch", [x_in()], [y_out()], [mm]))
 
+# fluidtune's own FusedMatMul (domain ai.fluidtune) written into a model with an activation it lacks
+fw = numpy_helper.from_array(np.ones((3, 4), np.float32), "w_fused")
+g = helper.make_graph([helper.make_node("FusedMatMul", ["x", "w_fused"], ["y"], name="fused_bad",
+                                        domain="ai.fluidtune", activation="swish")],
+                      "fused_activation", [x_in()], [y_out()], [fw])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.fluidtune", 1)])
+m.ir_version = 8
+onnx.save(m, os.path.join(HERE, "fused_activation.onnx"))
+
 with open(os.path.join(HERE, "not_onnx.onnx"), "w") as f:
     f.write("this is a text file, not an ONNX model\n")
 print("wrote", sorted(p for p in os.listdir(HERE) if p.endswith(".onnx")))
