@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conv_geom.h"
+#include "fast_util.h"
 #include "linalg_internal.h"
 
 enum { CV_WEIGHTS_A = 0, CV_WEIGHTS_B = 1 };
@@ -166,10 +167,8 @@ static int cv_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
     }
     if (rc == FT_OK) rc = ft_linalg_workspace(&s, &pl.prob, n_packed ? st->packed[0] : NULL, &st->ws_bytes, ctx->err);
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
         cv_release(st);
-        return ft_fail(ctx->err, rc, "node '%s' (Conv): candidate %s: %.700s", ctx->node->name, c->key, msg);
+        return ft_fast_fail_callee(ctx, rc, 1);
     }
     if (n_packed && pl.variant != CV_WEIGHTS_A) ctx->released |= 1u << 1;
     *state = st;
@@ -230,9 +229,7 @@ static int cv_run(ft_kernel_ctx *ctx)
             if (rc == FT_OK) transpose_out(yt, pl->np, pl->mg, bg, yg);
         }
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
-        return ft_fail(ctx->err, rc, "node '%s' (Conv): %.900s", ctx->node->name, msg);
+        return ft_fast_fail_callee(ctx, rc, 0);
     }
     return FT_OK;
 }

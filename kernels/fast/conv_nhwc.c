@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conv_geom.h"
+#include "fast_util.h"
 #include "linalg_internal.h"
 
 typedef struct nh_plan {
@@ -144,10 +145,8 @@ static int nh_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
     free(b);
     if (rc == FT_OK) rc = ft_linalg_workspace(&s, &pl.prob, n_packed ? st->packed[0] : NULL, &st->ws_bytes, ctx->err);
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
         nh_release(st);
-        return ft_fail(ctx->err, rc, "node '%s' (Conv): candidate %s: %.700s", ctx->node->name, c->key, msg);
+        return ft_fast_fail_callee(ctx, rc, 1);
     }
     if (n_packed) ctx->released |= 1u << 1;
     *state = st;
@@ -190,9 +189,7 @@ static int nh_run(ft_kernel_ctx *ctx)
         }
     }
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
-        return ft_fail(ctx->err, rc, "node '%s' (Conv): %.900s", ctx->node->name, msg);
+        return ft_fast_fail_callee(ctx, rc, 0);
     }
     return FT_OK;
 }

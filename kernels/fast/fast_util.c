@@ -97,3 +97,13 @@ int ft_fast_push(ft_candidate_list *list, ft_candidate *c, ft_error *err, const 
     if (ft_candidate_list_push(list, c) != 0) return ft_fail(err, FT_ERR_NOMEM, "out of memory listing candidates");
     return FT_OK;
 }
+
+int ft_fast_fail_callee(const ft_kernel_ctx *ctx, int rc, int with_key)
+{
+    char msg[sizeof ctx->err->msg];
+    snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
+    if (with_key)
+        return ft_fail(ctx->err, rc, "node '%s' (%s): candidate %s: %.700s", ctx->node->name, ctx->node->op_type,
+                       ctx->cand->key, msg);
+    return ft_fail(ctx->err, rc, "node '%s' (%s): %.900s", ctx->node->name, ctx->node->op_type, msg);
+}

@@ -29,6 +29,10 @@ int ft_fast_ints_attr(const ft_node *node, const char *name, int n, int64_t def,
 /* The ISAs this CPU runs, widest first (the first is the default). Returns the count. */
 int ft_fast_isas(int *isas);
 
+/* A callee (GEMM, packing) left its message in ctx->err and returned rc: the same status with the
+ * message prefixed by the node, its op type and, when with_key, the candidate key. */
+int ft_fast_fail_callee(const ft_kernel_ctx *ctx, int rc, int with_key);
+
 /* Appends c with its key printed from fmt; FT_ERR_NOMEM through err on failure. */
 int ft_fast_push(ft_candidate_list *list, ft_candidate *c, ft_error *err, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_util.h"
 #include "linalg_internal.h"
 
 typedef struct gm_geom {
@@ -91,10 +92,8 @@ static int gm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
     }
     if (rc == FT_OK) rc = ft_linalg_workspace(&st->s, &g.p, st->packed, &st->ws_bytes, ctx->err);
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
         gm_release(st);
-        return ft_fail(ctx->err, rc, "node '%s' (Gemm): candidate %s: %.700s", ctx->node->name, c->key, msg);
+        return ft_fast_fail_callee(ctx, rc, 1);
     }
     if (st->packed) ctx->released |= 1u << 1;
     *state = st;
@@ -126,9 +125,7 @@ static int gm_run(ft_kernel_ctx *ctx)
                                       g->lda, ctx->in[1]->data, g->ldb, beta, y, ldc, ctx->scratch, st->ws_bytes,
                                       ctx->err);
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
-        return ft_fail(ctx->err, rc, "node '%s' (Gemm): %.900s", ctx->node->name, msg);
+        return ft_fast_fail_callee(ctx, rc, 0);
     }
     return FT_OK;
 }

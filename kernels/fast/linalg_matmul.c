@@ -8,6 +8,7 @@
 
 #include "f32_ew.h"
 #include "isa.h"
+#include "fast_util.h"
 #include "linalg_internal.h"
 
 /* The node as GEMM calls C' = op(A') op(B'), one per remaining batch index. When C is stored
@@ -196,7 +197,6 @@ static int mm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
 {
     const ft_candidate *c = ctx->cand;
     mm_geom g;
-    char msg[sizeof ctx->err->msg];
     if (mm_geom_build(ctx->in[0], ctx->in[1], ctx->out[0], &c->in_layout[0], &c->in_layout[1], &c->out_layout, &g))
         return ft_fail(ctx->err, FT_ERR_INPUT, "node '%s' (MatMul): candidate %s does not fit its tensors",
                        ctx->node->name, c->key);
@@ -219,9 +219,8 @@ static int mm_prepare(ft_kernel_ctx *ctx, void **state, size_t *scratch_bytes)
     if (rc == FT_OK)
         rc = ft_linalg_workspace(&s, &g.p, s.prepack && n_packed ? st->packed[0] : NULL, &st->ws_bytes, ctx->err);
     if (rc != FT_OK) {
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
         mm_release(st);
-        return ft_fail(ctx->err, rc, "node '%s' (MatMul): candidate %s: %.700s", ctx->node->name, c->key, msg);
+        return ft_fast_fail_callee(ctx, rc, 1);
     }
     if (s.prepack) ctx->released |= 1u << (g.swap ? 0 : 1);
     *state = st;
@@ -253,9 +252,7 @@ static int mm_run(ft_kernel_ctx *ctx)
     mm_call k = {st, st->g.swap ? b : a, st->g.swap ? a : b, ctx->out[0]->data, ctx->scratch, ctx->err};
     int rc = for_each_batch(&st->g, gemm_call, &k);
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
-        return ft_fail(ctx->err, rc, "node '%s' (MatMul): %.900s", ctx->node->name, msg);
+        return ft_fast_fail_callee(ctx, rc, 0);
     }
     return FT_OK;
 }
@@ -431,9 +428,7 @@ static int fm_run(ft_kernel_ctx *ctx)
                                             ctx->in[1]->data, g->ldb, 0.0f, c, g->ldc, ctx->scratch, st->ws_bytes,
                                             &ep.base, ctx->err);
     if (rc != FT_OK) {
-        char msg[sizeof ctx->err->msg];
-        snprintf(msg, sizeof msg, "%s", ctx->err ? ctx->err->msg : "");
-        return ft_fail(ctx->err, rc, "node '%s' (FusedMatMul): %.900s", ctx->node->name, msg);
+        return ft_fast_fail_callee(ctx, rc, 0);
     }
     return FT_OK;
 }
