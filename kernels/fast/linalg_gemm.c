@@ -136,19 +136,7 @@ static int gm_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const
     gm_geom g;
     if (gm_geom_build(n, in, out, &g)) return FT_OK;
     g.p.can_prepack = (in[1]->flags & FT_T_CONST) != 0;
-    ft_linalg_schedule sched[FT_LINALG_MAX_SCHEDULES];
-    int ns = ft_linalg_schedules(&g.p, 0, sched);
-    for (int s = 0; s < ns; s++) {
-        ft_candidate c;
-        char sk[96];
-        ft_candidate_init(&c, &ft_family_gemm_gemm, n, in, out);
-        ft_linalg_schedule_store(&sched[s], c.params);
-        ft_linalg_schedule_str(&sched[s], sk, sizeof sk);
-        snprintf(c.key, sizeof c.key, "gemm/%s", sk);
-        if (ft_candidate_list_push(list, &c) != 0)
-            return ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory listing candidates", n->name);
-    }
-    return FT_OK;
+    return ft_linalg_push_schedules(&g.p, &ft_family_gemm_gemm, n, in, out, "gemm", NULL, list, err);
 }
 
 const ft_kernel_family ft_family_gemm_gemm = {"gemm.gemm", "Gemm", gm_enumerate, gm_prepare, gm_release, gm_run, 0};

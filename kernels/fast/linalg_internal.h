@@ -47,6 +47,13 @@ void ft_linalg_schedule_load(const int32_t *params, ft_linalg_schedule *s);
 /* "avx512/8x48/mc128kc384/aresident/Ainplace/Bprepack" (nc only where the loop order uses it). */
 void ft_linalg_schedule_str(const ft_linalg_schedule *s, char *buf, size_t n);
 
+/* Pushes one candidate of family f for node n per schedule worth measuring for p (row-major
+ * layouts), keyed "<prefix>/<schedule>" or "<prefix>/<schedule>/<suffix>" when suffix is not NULL.
+ * FT_OK, or FT_ERR_NOMEM through err. */
+int ft_linalg_push_schedules(const ft_linalg_problem *p, const ft_kernel_family *f, const ft_node *n,
+                             ft_tensor *const *in, ft_tensor *const *out, const char *prefix, const char *suffix,
+                             ft_candidate_list *list, ft_error *err);
+
 /* The bytes of scratch one call of s on p needs: with pb (B pre-packed for s) the packed call's,
  * otherwise ft_gemm_workspace_size's. FT_OK or the resolve error. */
 int ft_linalg_workspace(const ft_linalg_schedule *s, const ft_linalg_problem *p, const ft_gemm_packed_b *pb,

@@ -446,19 +446,8 @@ static int fm_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const
     mm_geom g;
     if (mm_geom_build(in[0], &bt, out[0], &la, &lb, &lc, &g) || !fused_fits(&g)) return FT_OK;
     g.p.can_prepack = (in[1]->flags & FT_T_CONST) != 0;
-    ft_linalg_schedule sched[FT_LINALG_MAX_SCHEDULES];
-    int ns = ft_linalg_schedules(&g.p, 0, sched);
-    for (int s = 0; s < ns; s++) {
-        ft_candidate c;
-        char sk[96];
-        ft_candidate_init(&c, &ft_family_matmul_fused, n, in, out);
-        ft_linalg_schedule_store(&sched[s], c.params);
-        ft_linalg_schedule_str(&sched[s], sk, sizeof sk);
-        snprintf(c.key, sizeof c.key, "fusedmatmul/%s/%s", sk, ft_attr_string(n, "activation", "none"));
-        if (ft_candidate_list_push(list, &c) != 0)
-            return ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory listing candidates", n->name);
-    }
-    return FT_OK;
+    return ft_linalg_push_schedules(&g.p, &ft_family_matmul_fused, n, in, out, "fusedmatmul",
+                                    ft_attr_string(n, "activation", "none"), list, err);
 }
 
 const ft_kernel_family ft_family_matmul_fused = {"matmul.fused", "FusedMatMul", fm_enumerate, fm_prepare,

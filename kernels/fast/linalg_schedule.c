@@ -205,3 +205,22 @@ int ft_linalg_schedules(const ft_linalg_problem *p, int short_list, ft_linalg_sc
     }
     return l.n;
 }
+
+int ft_linalg_push_schedules(const ft_linalg_problem *p, const ft_kernel_family *f, const ft_node *n,
+                             ft_tensor *const *in, ft_tensor *const *out, const char *prefix, const char *suffix,
+                             ft_candidate_list *list, ft_error *err)
+{
+    ft_linalg_schedule sched[FT_LINALG_MAX_SCHEDULES];
+    int ns = ft_linalg_schedules(p, 0, sched);
+    for (int s = 0; s < ns; s++) {
+        ft_candidate c;
+        char sk[96];
+        ft_candidate_init(&c, f, n, in, out);
+        ft_linalg_schedule_store(&sched[s], c.params);
+        ft_linalg_schedule_str(&sched[s], sk, sizeof sk);
+        snprintf(c.key, sizeof c.key, "%s/%s%s%s", prefix, sk, suffix ? "/" : "", suffix ? suffix : "");
+        if (ft_candidate_list_push(list, &c) != 0)
+            return ft_fail(err, FT_ERR_NOMEM, "node '%s': out of memory listing candidates", n->name);
+    }
+    return FT_OK;
+}
