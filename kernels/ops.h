@@ -48,6 +48,10 @@ extern const ft_op_def ft_ops_shape[];       /* kernels/ref/shape_ops.c: data mo
 /* fluidtune's own ops, in domain FT_DOMAIN: what prepare's fusions make (FusedMatMul). */
 extern const ft_op_def ft_ops_fluidtune[];        /* kernels/ref/linalg.c */
 #define FT_DOMAIN "ai.fluidtune"
+/* FusedMatMul's activation attribute ("none", "relu", "gelu"): one of these, or -1 for a name it does
+ * not know. */
+enum { FT_FUSED_NONE = 0, FT_FUSED_RELU = 1, FT_FUSED_GELU = 2 };
+int ft_fused_activation(const ft_node *n);
 /* The layout conversion the solver inserts between a producer and a consumer that disagree: in
  * logical terms an Identity; its tuned kernel (kernels/fast) moves the bytes between layouts. */
 extern const ft_op_def ft_op_reorder;

@@ -10,6 +10,7 @@
 #include "isa.h"
 #include "fast_util.h"
 #include "linalg_internal.h"
+#include "ops.h"
 
 /* The node as GEMM calls C' = op(A') op(B'), one per remaining batch index. When C is stored
  * column-major the calls compute C^T = op(B)^T op(A)^T instead (swap): A' is then the node's B. */
@@ -337,10 +338,11 @@ static void fused_apply(const ft_gemm_epilogue *e, float *c, int64_t ldc, int64_
     }
 }
 
+/* The row kernel of the node's activation: -1 for none, -2 for one it does not know. */
 static int fused_act(const ft_node *n)
 {
-    const char *a = ft_attr_string(n, "activation", "none");
-    return !strcmp(a, "relu") ? FT_EW_RELU : !strcmp(a, "gelu") ? FT_EW_GELU : !strcmp(a, "none") ? -1 : -2;
+    int a = ft_fused_activation(n);
+    return a == FT_FUSED_RELU ? FT_EW_RELU : a == FT_FUSED_GELU ? FT_EW_GELU : a == FT_FUSED_NONE ? -1 : -2;
 }
 
 /* The elementwise kernels of the GEMM schedule's instruction set. */
@@ -427,10 +429,7 @@ static int fm_run(ft_kernel_ctx *ctx)
                            : ft_sgemm_ws_ep(&st->s.q, p->trans_a, p->trans_b, p->M, p->N, p->K, 1.0f, a, g->lda,
                                             ctx->in[1]->data, g->ldb, 0.0f, c, g->ldc, ctx->scratch, st->ws_bytes,
                                             &ep.base, ctx->err);
-    if (rc != FT_OK) {
-        return ft_fast_fail_callee(ctx, rc, 0);
-    }
-    return FT_OK;
+    return rc != FT_OK ? ft_fast_fail_callee(ctx, rc, 0) : FT_OK;
 }
 
 static int fm_enumerate(const ft_node *n, ft_tensor *const *in, ft_tensor *const *out, ft_candidate_list *list,

@@ -260,11 +260,20 @@ static int gemm_run(ft_op_ctx *ctx)
  * "none", "relu" or "gelu" (PyTorch's erf GELU); transB = 1 reads B as [N, K] (a weight matrix
  * whose Transpose was not folded). float32 only. Each step rounds as the ONNX node it
  * replaces does, in the same order, so the fused graph computes what the original one did. */
+int ft_fused_activation(const ft_node *n)
+{
+    const char *a = ft_attr_string(n, "activation", "none");
+    if (!strcmp(a, "none")) return FT_FUSED_NONE;
+    if (!strcmp(a, "relu")) return FT_FUSED_RELU;
+    return !strcmp(a, "gelu") ? FT_FUSED_GELU : -1;
+}
+
 static int fused_activation(const ft_op_ctx *ctx, int *act)
 {
-    const char *a = ft_attr_string(ctx->node, "activation", "none");
-    *act = !strcmp(a, "none") ? 0 : !strcmp(a, "relu") ? 1 : !strcmp(a, "gelu") ? 2 : -1;
-    if (*act < 0) return ft_op_fail(ctx, FT_ERR_UNSUPPORTED, "activation '%s' is not none, relu or gelu", a);
+    *act = ft_fused_activation(ctx->node);
+    if (*act < 0)
+        return ft_op_fail(ctx, FT_ERR_UNSUPPORTED, "activation '%s' is not none, relu or gelu",
+                          ft_attr_string(ctx->node, "activation", ""));
     return FT_OK;
 }
 
@@ -340,8 +349,8 @@ static int fused_matmul_run(ft_op_ctx *ctx)
         float v = y[i];
         if (bias) v = v + bias[i % n];
         if (res) v = v + res[i];
-        if (act == 1) v = v < 0.0f ? 0.0f : v;
-        if (act == 2) v = (v * (erff(v / 1.41421353816986083984375f) + 1.0f)) * 0.5f;
+        if (act == FT_FUSED_RELU) v = v < 0.0f ? 0.0f : v;
+        if (act == FT_FUSED_GELU) v = (v * (erff(v / 1.41421353816986083984375f) + 1.0f)) * 0.5f;
         y[i] = v;
     }
     return FT_OK;
